@@ -1,0 +1,186 @@
+//! Terminal commands. Thin over the engine: every command builds a config, opens a session,
+//! calls the engine, and prints. Errors become one line on stderr and a non-zero exit.
+
+mod render;
+mod sandbox;
+mod sync;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use sharesync::config::{Config, ProcessEnv};
+use sharesync::session::{Session, SessionError};
+
+#[derive(Parser, Debug)]
+#[command(name = "sharesync", version, about = "Keep Plex library access in step across your servers. Only ever adds access.")]
+pub struct Cli {
+    /// Config file (default: sharesync.toml in the working directory, if present).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Print additional details for troubleshooting.
+    #[arg(long, global = true)]
+    debug: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Plan (and with --apply, apply) the sync from a source server to a destination.
+    Sync(sync::SyncArgs),
+    /// List your owned servers with their libraries.
+    Servers(ServersArgs),
+    /// Sign in with a PIN at plex.tv/link and save the token for later runs.
+    Login(LoginArgs),
+    /// Run the Discord bot until Ctrl-C or SIGTERM (see docs/discord.md).
+    Bot,
+}
+
+/// Options shared by every command that talks to plex.tv.
+#[derive(Args, Debug, Clone)]
+pub struct AuthArgs {
+    /// A Plex one-time code, for accounts with two-factor sign-in.
+    #[arg(long, env = "PLEX_2FA_CODE", hide_env_values = true)]
+    mfa_code: Option<String>,
+    /// Never prompt (for CI and scheduled tasks).
+    #[arg(long)]
+    non_interactive: bool,
+    /// Run against the built-in simulated plex.tv (no credentials needed).
+    #[arg(long)]
+    sandbox: bool,
+    /// Scenario file for --sandbox (default: the built-in demo).
+    #[arg(long, value_name = "FILE", requires = "sandbox")]
+    scenario: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct ServersArgs {
+    #[command(flatten)]
+    auth: AuthArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct LoginArgs {
+    /// Run the PIN flow against the built-in simulated plex.tv and approve it automatically.
+    #[arg(long)]
+    sandbox: bool,
+}
+
+/// An error for a person: one line, already worded.
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+pub async fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_logging(cli.debug);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(debug: bool) {
+    let default = if debug { "sharesync=debug,sharesync_commands=debug,warn" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SHARESYNC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let config = Config::load(cli.config.as_deref(), &ProcessEnv)?;
+    match cli.command {
+        Command::Sync(args) => sync::run(config, args).await,
+        Command::Servers(args) => servers(config, args).await,
+        Command::Login(args) => login(config, args).await,
+        Command::Bot => Ok(sharesync_commands::discord::run(config).await.map(|()| ExitCode::SUCCESS)?),
+    }
+}
+
+/// Open a session, on the sandbox if asked. The sandbox handle must outlive the session.
+pub async fn connect(
+    mut config: Config,
+    auth: &AuthArgs,
+) -> Result<(Config, Session, Option<sharesync::sandbox::Sandbox>), Failure> {
+    let sandbox = if auth.sandbox {
+        Some(sandbox::start(&mut config, auth.scenario.as_deref()).await?)
+    } else {
+        None
+    };
+    if let Some(code) = &auth.mfa_code {
+        config.plex.mfa_code = Some(code.clone());
+    }
+    let prompt = || -> Option<String> {
+        eprint!("Plex one-time code: ");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).ok()?;
+        Some(line.trim().to_string()).filter(|c| !c.is_empty())
+    };
+    let interactive = !auth.non_interactive && std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let session = Session::connect(&config, interactive.then_some(&prompt as &dyn Fn() -> Option<String>))
+        .await
+        .map_err(explain)?;
+    Ok((config, session, sandbox))
+}
+
+/// Add the next step to errors whose fix is not in their own words.
+fn explain(e: SessionError) -> Failure {
+    Failure(e.to_string())
+}
+
+async fn servers(config: Config, args: ServersArgs) -> Result<ExitCode, Failure> {
+    let (_config, session, _sandbox) = connect(config, &args.auth).await?;
+    let mut servers = Vec::new();
+    for server in session.client.owned_servers().await? {
+        servers.push(session.client.server(&server).await?);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&servers)?);
+    } else {
+        print!("{}", render::servers(&servers));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn login(mut config: Config, args: LoginArgs) -> Result<ExitCode, Failure> {
+    let sandbox = if args.sandbox {
+        Some(sandbox::start(&mut config, None).await?)
+    } else {
+        None
+    };
+    let client = sharesync::session::anonymous_client(&config)?;
+    let pin = client.create_pin().await?;
+    println!("Open {} and enter the code {}", pin.link_url, pin.code);
+    if let Some(sandbox) = &sandbox {
+        sandbox.approve_pin(pin.id);
+    }
+    let deadline = std::time::Instant::now() + pin.expires_in;
+    loop {
+        if let Some(token) = client.check_pin(pin.id).await? {
+            let owner = client.with_token(token.clone()).whoami().await?;
+            Session::save_token(&config, &token)?;
+            println!(
+                "Signed in as {}. Token saved to {} (readable only by you).",
+                owner.username,
+                config.token_file().display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Failure("the code expired before it was linked: run `sharesync login` again".into()));
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}

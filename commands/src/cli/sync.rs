@@ -1,0 +1,78 @@
+//! `sharesync sync`: the seed script's job. Dry run by default.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use sharesync::config::{Config, PairConfig};
+
+use super::{connect, render, AuthArgs, Failure};
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Source server name or machineIdentifier (default: PLEX_SERVER_SOURCE or the pair's).
+    #[arg(long)]
+    source: Option<String>,
+    /// Destination server name or machineIdentifier (default: PLEX_SERVER_DEST or the pair's).
+    #[arg(long)]
+    dest: Option<String>,
+    /// A configured [[pair]] by name.
+    #[arg(long)]
+    pair: Option<String>,
+    /// Limit to these accounts (username, email, title or account id). Repeatable.
+    #[arg(long = "only-user", value_name = "USER")]
+    only_users: Vec<String>,
+    /// Print the plan as JSON (schema 1) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Write the plan JSON to FILE (for `sharesync apply FILE` after review).
+    #[arg(long, value_name = "FILE")]
+    save_plan: Option<PathBuf>,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+/// The pair this run syncs: a configured pair, overridden by --source/--dest.
+fn choose_pair(config: &Config, args: &SyncArgs) -> Result<PairConfig, Failure> {
+    let configured = match (&args.pair, &args.source, &args.dest) {
+        // Both ends on the command line: no configured pair needed, unless one is named.
+        (None, Some(_), Some(_)) => config.pair(None).ok().cloned(),
+        _ => Some(config.pair(args.pair.as_deref())?.clone()),
+    };
+    let mut pair = configured.unwrap_or_else(|| PairConfig {
+        name: "command line".into(),
+        source: String::new(),
+        dest: String::new(),
+        new_share: true,
+        require_same_type: false,
+        aliases: Default::default(),
+        exclude: vec![],
+    });
+    if let Some(s) = &args.source {
+        pair.source = s.clone();
+    }
+    if let Some(d) = &args.dest {
+        pair.dest = d.clone();
+    }
+    Ok(pair)
+}
+
+pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
+    let (config, session, _sandbox) = connect(config, &args.auth).await?;
+    let pair = choose_pair(&config, &args)?;
+    let (_state, plan) = session
+        .plan_pair(&pair, args.only_users.clone())
+        .await
+        .map_err(|e| Failure(e.to_string()))?;
+    if let Some(path) = &args.save_plan {
+        let json = serde_json::to_string_pretty(&plan)?;
+        std::fs::write(path, json + "\n")
+            .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else {
+        print!("{}", render::plan(&plan));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,487 @@
+//! Typed configuration: one TOML file, then environment variables (`SHARESYNC_<SECTION>__<KEY>`
+//! and the seed script's `PLEX_*` variables). Front ends load `.env` before calling [`Config::load`].
+//! An invalid file fails here, with the key and the reason.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::plan::PlanOptions;
+use crate::plex::ApiFamily;
+
+pub const DEFAULT_CONFIG_FILE: &str = "sharesync.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("config file {path} is not valid TOML: {reason}")]
+    Syntax { path: PathBuf, reason: String },
+    #[error("config key `{key}` is invalid: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("environment variable {var} is invalid: {reason}")]
+    Env { var: String, reason: String },
+}
+
+fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// SQLite file, client identifier, saved token.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    #[serde(default)]
+    pub plex: PlexConfig,
+    #[serde(default, rename = "pair")]
+    pub pairs: Vec<PairConfig>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub discord: Option<DiscordConfig>,
+    #[serde(default, rename = "schedule")]
+    pub schedules: Vec<ScheduleConfig>,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlexConfig {
+    pub token: Option<SecretString>,
+    /// Replaces both https://plex.tv and https://clients.plex.tv.
+    pub url: Option<String>,
+    #[serde(default = "default_api")]
+    pub api: ApiFamily,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub mfa_code: Option<String>,
+    /// Seconds before a plex.tv request is abandoned.
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_api() -> ApiFamily {
+    ApiFamily::V2
+}
+fn default_timeout() -> u64 {
+    30
+}
+
+impl Default for PlexConfig {
+    fn default() -> Self {
+        PlexConfig {
+            token: None,
+            url: None,
+            api: default_api(),
+            username: None,
+            password: None,
+            mfa_code: None,
+            timeout_seconds: default_timeout(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairConfig {
+    pub name: String,
+    /// Server name or machineIdentifier.
+    pub source: String,
+    pub dest: String,
+    #[serde(default = "yes")]
+    pub new_share: bool,
+    #[serde(default)]
+    pub require_same_type: bool,
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PairConfig {
+    pub fn plan_options(&self, only_accounts: Vec<String>) -> PlanOptions {
+        PlanOptions {
+            new_share: self.new_share,
+            require_same_type: self.require_same_type,
+            aliases: self.aliases.clone(),
+            exclude: self.exclude.clone(),
+            only_accounts,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Writes per second to plex.tv; 0 turns the limiter off.
+    #[serde(default = "default_wps")]
+    pub writes_per_second: f64,
+    /// Writes in flight at once.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+}
+
+fn default_wps() -> f64 {
+    2.0
+}
+fn default_concurrency() -> usize {
+    2
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            writes_per_second: default_wps(),
+            concurrency: default_concurrency(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscordConfig {
+    pub token: Option<SecretString>,
+    #[serde(default = "default_discord_url")]
+    pub api_url: String,
+    #[serde(default)]
+    pub guild_ids: Vec<u64>,
+    #[serde(default)]
+    pub admin_role_ids: Vec<u64>,
+    pub notify_channel_id: Option<u64>,
+    #[serde(default)]
+    pub allowed_channel_ids: Vec<u64>,
+    #[serde(default = "default_plan_ttl")]
+    pub plan_ttl_minutes: u64,
+}
+
+fn default_discord_url() -> String {
+    "https://discord.com".into()
+}
+fn default_plan_ttl() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    pub name: String,
+    pub pair: String,
+    pub cron: String,
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+    #[serde(default)]
+    pub mode: ScheduleMode,
+    pub channel_id: Option<u64>,
+    #[serde(default = "yes")]
+    pub quiet_when_in_sync: bool,
+    /// After downtime, run a missed occurrence once.
+    #[serde(default = "yes")]
+    pub catch_up: bool,
+}
+
+fn default_tz() -> String {
+    "UTC".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleMode {
+    #[default]
+    Report,
+    Apply,
+}
+
+/// Where variables come from; tests pass a map instead of the process environment.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)>;
+}
+
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        std::env::vars().filter(|(k, _)| k.starts_with(prefix)).collect()
+    }
+}
+
+impl Env for BTreeMap<String, String> {
+    fn var(&self, name: &str) -> Option<String> {
+        self.get(name).cloned().filter(|v| !v.is_empty())
+    }
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        self.iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+const ENV_PREFIX: &str = "SHARESYNC_";
+
+impl Config {
+    /// Load `path` (or `sharesync.toml` if it exists when `path` is None), then the environment.
+    pub fn load(path: Option<&Path>, env: &dyn Env) -> Result<Config, ConfigError> {
+        let (file, text) = match path {
+            Some(p) => (p.to_path_buf(), Some(read(p)?)),
+            None => {
+                let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+                let text = if p.exists() { Some(read(&p)?) } else { None };
+                (p, text)
+            }
+        };
+        let mut table: toml::Table = match text {
+            Some(t) => t.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+                path: file.clone(),
+                reason: e.message().to_string(),
+            })?,
+            None => toml::Table::new(),
+        };
+        apply_env(&mut table, env)?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| invalid(e.path().to_string(), e.inner().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parse a TOML string with no environment (tests, examples).
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
+            path: PathBuf::from("<string>"),
+            reason: e.message().to_string(),
+        })?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
+            .map_err(|e| invalid(e.path().to_string(), e.inner().to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.limits.writes_per_second >= 0.0 && self.limits.writes_per_second.is_finite()) {
+            return Err(invalid(
+                "limits.writes_per_second",
+                "must be a number >= 0 (0 turns the limiter off)",
+            ));
+        }
+        if self.limits.concurrency == 0 {
+            return Err(invalid("limits.concurrency", "must be at least 1"));
+        }
+        if self.plex.timeout_seconds == 0 {
+            return Err(invalid("plex.timeout_seconds", "must be at least 1"));
+        }
+        if let Some(url) = &self.plex.url {
+            check_url("plex.url", url)?;
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, pair) in self.pairs.iter().enumerate() {
+            let key = |k: &str| format!("pair[{i}].{k}");
+            if pair.name.trim().is_empty() {
+                return Err(invalid(key("name"), "must not be empty"));
+            }
+            if !names.insert(pair.name.to_lowercase()) {
+                return Err(invalid(key("name"), format!("'{}' is used by two pairs", pair.name)));
+            }
+            if pair.source.trim().is_empty() || pair.dest.trim().is_empty() {
+                return Err(invalid(key("source"), "source and dest must name a server"));
+            }
+            if pair.source.trim().eq_ignore_ascii_case(pair.dest.trim()) {
+                return Err(invalid(key("dest"), "source and dest are the same server"));
+            }
+        }
+        if let Some(d) = &self.discord {
+            check_url("discord.api_url", &d.api_url)?;
+            if d.plan_ttl_minutes == 0 {
+                return Err(invalid("discord.plan_ttl_minutes", "must be at least 1"));
+            }
+        }
+        for (i, s) in self.schedules.iter().enumerate() {
+            if !self.pairs.iter().any(|p| p.name == s.pair) {
+                return Err(invalid(
+                    format!("schedule[{i}].pair"),
+                    format!("no [[pair]] is named '{}'", s.pair),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The pair to sync: by name, or the only one configured.
+    pub fn pair(&self, name: Option<&str>) -> Result<&PairConfig, ConfigError> {
+        match name {
+            Some(n) => self
+                .pairs
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(n))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = self.pairs.iter().map(|p| p.name.as_str()).collect();
+                    invalid(
+                        "pair",
+                        format!(
+                            "no pair is named '{n}'; configured pairs: {}",
+                            if known.is_empty() { "none".into() } else { known.join(", ") }
+                        ),
+                    )
+                }),
+            None => match self.pairs.as_slice() {
+                [one] => Ok(one),
+                [] => Err(invalid(
+                    "pair",
+                    "no source and destination: pass --source and --dest, set PLEX_SERVER_SOURCE and PLEX_SERVER_DEST, or add a [[pair]] to the config",
+                )),
+                many => Err(invalid(
+                    "pair",
+                    format!(
+                        "several pairs are configured ({}); pick one with --pair",
+                        many.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            },
+        }
+    }
+
+    pub fn token_file(&self) -> PathBuf {
+        self.data_dir.join("plex-token")
+    }
+    pub fn client_id_file(&self) -> PathBuf {
+        self.data_dir.join("client-identifier")
+    }
+    pub fn database_file(&self) -> PathBuf {
+        self.data_dir.join("sharesync.sqlite")
+    }
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
+    match url::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(()),
+        _ => Err(invalid(key, format!("'{url}' is not an http(s) URL"))),
+    }
+}
+
+/// Layer the environment over the file's table.
+fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> {
+    // The seed script's variables (and the documented short forms).
+    let mut set = |section: Option<&str>, key: &str, value: toml::Value| {
+        let target = match section {
+            Some(s) => table
+                .entry(s)
+                .or_insert_with(|| toml::Value::Table(Default::default()))
+                .as_table_mut(),
+            None => Some(&mut *table),
+        };
+        if let Some(t) = target {
+            t.insert(key.to_string(), value);
+        }
+    };
+    let token = env.var("PLEX_ACCOUNT_TOKEN").or_else(|| env.var("PLEX_TOKEN"));
+    for (var, key, value) in [
+        ("PLEX_ACCOUNT_TOKEN", "token", token),
+        ("PLEX_TV_URL", "url", env.var("PLEX_TV_URL")),
+        ("PLEX_USERNAME", "username", env.var("PLEX_USERNAME")),
+        ("PLEX_PASSWORD", "password", env.var("PLEX_PASSWORD")),
+        ("PLEX_2FA_CODE", "mfa_code", env.var("PLEX_2FA_CODE")),
+    ] {
+        let _ = var;
+        if let Some(v) = value {
+            set(Some("plex"), key, toml::Value::String(v));
+        }
+    }
+    for (var, key) in [("DISCORD_TOKEN", "token"), ("DISCORD_API_URL", "api_url")] {
+        if let Some(v) = env.var(var) {
+            set(Some("discord"), key, toml::Value::String(v));
+        }
+    }
+
+    // SHARESYNC_<SECTION>__<KEY> and SHARESYNC_<KEY> for top-level keys.
+    let mut vars = env.vars_with_prefix(ENV_PREFIX);
+    vars.sort();
+    for (var, raw) in vars {
+        let path: Vec<String> = var[ENV_PREFIX.len()..]
+            .split("__")
+            .map(|p| p.to_lowercase())
+            .collect();
+        let value = parse_env_value(&raw);
+        match path.as_slice() {
+            [key] if !key.is_empty() => {
+                table.insert(key.clone(), value);
+            }
+            [section, key] if !section.is_empty() && !key.is_empty() => {
+                let entry = table
+                    .entry(section.clone())
+                    .or_insert_with(|| toml::Value::Table(Default::default()));
+                match entry.as_table_mut() {
+                    Some(t) => {
+                        t.insert(key.clone(), value);
+                    }
+                    None => {
+                        return Err(ConfigError::Env {
+                            var,
+                            reason: format!("`{section}` is not a section"),
+                        })
+                    }
+                }
+            }
+            _ => {
+                return Err(ConfigError::Env {
+                    var,
+                    reason: "expected SHARESYNC_<SECTION>__<KEY> or SHARESYNC_<KEY>".into(),
+                })
+            }
+        }
+    }
+
+    // PLEX_SERVER_SOURCE / PLEX_SERVER_DEST make a pair when the file names none.
+    let no_pairs = table.get("pair").and_then(|p| p.as_array()).is_none_or(|a| a.is_empty());
+    if let (true, Some(source), Some(dest)) = (
+        no_pairs,
+        env.var("PLEX_SERVER_SOURCE"),
+        env.var("PLEX_SERVER_DEST"),
+    ) {
+        let mut pair = toml::Table::new();
+        pair.insert("name".into(), "default".into());
+        pair.insert("source".into(), source.into());
+        pair.insert("dest".into(), dest.into());
+        table.insert("pair".into(), toml::Value::Array(vec![toml::Value::Table(pair)]));
+    }
+    Ok(())
+}
+
+/// An environment value as TOML when it parses as a number, bool or array, else a string.
+fn parse_env_value(raw: &str) -> toml::Value {
+    let trimmed = raw.trim();
+    let looks_typed = trimmed.parse::<f64>().is_ok()
+        || trimmed == "true"
+        || trimmed == "false"
+        || trimmed.starts_with('[');
+    if looks_typed {
+        if let Ok(t) = format!("v = {trimmed}").parse::<toml::Table>() {
+            if let Some(v) = t.get("v") {
+                return v.clone();
+            }
+        }
+    }
+    toml::Value::String(raw.to_string())
+}

@@ -1,0 +1,184 @@
+//! Domain types. Wire formats (XML, JSON) become these at the edge of the plex.tv client;
+//! the planner and executor only ever see these.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A plex.tv account number (friends and managed users alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub u64);
+
+/// The plex.tv-global library id: the only library identifier sharing APIs accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LibraryId(pub u64);
+
+/// The server-local section key (`/library/sections/{key}`). Never sent to plex.tv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LibraryKey(pub u64);
+
+/// One (server, account) share on plex.tv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ShareId(pub u64);
+
+/// A Plex Media Server's identity (`machineIdentifier`, resources' `clientIdentifier`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MachineId(pub String);
+
+macro_rules! display_inner {
+    ($($t:ty),*) => {$(
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+    )*};
+}
+display_inner!(AccountId, LibraryId, LibraryKey, ShareId, MachineId);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Library {
+    pub id: LibraryId,
+    pub key: LibraryKey,
+    pub title: String,
+    /// plex.tv's section type: movie, show, artist, photo, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// An owned server as resources list it (no libraries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRef {
+    pub name: String,
+    pub machine_id: MachineId,
+}
+
+/// An owned server and its library catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Server {
+    pub name: String,
+    pub machine_id: MachineId,
+    pub libraries: Vec<Library>,
+}
+
+impl Server {
+    pub fn reference(&self) -> ServerRef {
+        ServerRef {
+            name: self.name.clone(),
+            machine_id: self.machine_id.clone(),
+        }
+    }
+
+    pub fn library(&self, id: LibraryId) -> Option<&Library> {
+        self.libraries.iter().find(|l| l.id == id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    Friend,
+    Managed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// Managed users have neither username nor email.
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub title: String,
+    pub kind: AccountKind,
+}
+
+impl Account {
+    /// The name a person recognises: username, else title, else the id.
+    pub fn display_name(&self) -> String {
+        self.username
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| Some(self.title.clone()).filter(|t| !t.is_empty()))
+            .unwrap_or_else(|| format!("account {}", self.id))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ShareState {
+    Accepted,
+    Pending,
+}
+
+/// What a share lets its account see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Access {
+    /// `allLibraries`: every library, including ones added later.
+    All,
+    Libraries(BTreeSet<LibraryId>),
+}
+
+impl Access {
+    pub fn contains(&self, id: LibraryId) -> bool {
+        match self {
+            Access::All => true,
+            Access::Libraries(ids) => ids.contains(&id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub id: ShareId,
+    pub account: AccountId,
+    pub state: ShareState,
+    pub access: Access,
+    /// As read; v2 updates must send these back unchanged (the v2 update replaces them too).
+    pub settings: SharingSettings,
+}
+
+/// A share's permissions and filters. sharesync never changes them; it only carries them so a
+/// v2 update, which replaces settings along with libraries, can send them back as they were.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingSettings {
+    pub allow_sync: bool,
+    pub allow_camera_upload: bool,
+    pub allow_channels: bool,
+    pub allow_subtitle_admin: bool,
+    /// 0 none, 1 Live TV, 2 Live TV + DVR.
+    pub allow_tuners: u8,
+    pub filter_movies: Option<String>,
+    pub filter_music: Option<String>,
+    pub filter_television: Option<String>,
+    pub filter_photos: Option<String>,
+    pub filter_all: Option<String>,
+}
+
+/// One server's catalogue and every share on it, keyed by account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSharing {
+    pub server: Server,
+    pub shares: BTreeMap<AccountId, Share>,
+}
+
+/// Everything the planner needs: who the accounts are and who sees what on both servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharingState {
+    pub accounts: BTreeMap<AccountId, Account>,
+    pub source: ServerSharing,
+    pub dest: ServerSharing,
+}
+
+/// The plex.tv account the token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    pub id: AccountId,
+    pub username: String,
+    pub email: Option<String>,
+    pub title: String,
+}

@@ -1,0 +1,179 @@
+//! A signed-in plex.tv session: credentials resolved, token checked, servers found. Both front
+//! ends start here and then call the planner (and the executor) through it.
+
+use std::io::Write;
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{Config, ConfigError, PairConfig};
+use crate::model::{Owner, ServerRef, SharingState};
+use crate::plan::{plan, Plan, PlanError};
+use crate::plex::{ClientOptions, PlexClient, PlexError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Plex(#[from] PlexError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("no Plex credentials: set PLEX_ACCOUNT_TOKEN (or plex.token), run `sharesync login`, or set PLEX_USERNAME and PLEX_PASSWORD")]
+    NoCredentials,
+    #[error("no owned server is named '{wanted}'; your servers: {}", if .owned.is_empty() { "none".to_string() } else { .owned.join(", ") })]
+    ServerNotFound { wanted: String, owned: Vec<String> },
+    #[error("source and destination are the same server ({0}); pick two different servers")]
+    SameServer(String),
+    #[error("data directory {path}: {reason}")]
+    DataDir { path: String, reason: String },
+}
+
+/// How to get a two-factor code when plex.tv asks for one and none was given.
+pub type CodePrompt<'a> = &'a dyn Fn() -> Option<String>;
+
+pub struct Session {
+    pub client: PlexClient,
+    pub owner: Owner,
+}
+
+/// The stable `X-Plex-Client-Identifier`: generated once per install, kept in the data dir.
+pub fn client_identifier(config: &Config) -> Result<String, SessionError> {
+    let path = config.client_id_file();
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let id = existing.trim();
+        if !id.is_empty() {
+            return Ok(id.to_string());
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    write_private(&path, &id)?;
+    Ok(id)
+}
+
+/// Write a file only its owner can read (tokens, identifiers), creating the data dir.
+pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
+    let fail = |e: std::io::Error| SessionError::DataDir {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(fail)?;
+    file.write_all(contents.as_bytes()).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// A client with no token yet (sign-in and PIN login use it).
+pub fn anonymous_client(config: &Config) -> Result<PlexClient, SessionError> {
+    let mut opts = ClientOptions::new(client_identifier(config)?);
+    opts.base_url = config.plex.url.clone();
+    opts.family = config.plex.api;
+    opts.timeout = std::time::Duration::from_secs(config.plex.timeout_seconds);
+    Ok(PlexClient::new(opts)?)
+}
+
+impl Session {
+    /// Resolve credentials in the seed script's order (token, saved login token, username and
+    /// password with a two-factor code) and check the token once with plex.tv.
+    pub async fn connect(
+        config: &Config,
+        prompt: Option<CodePrompt<'_>>,
+    ) -> Result<Session, SessionError> {
+        let anonymous = anonymous_client(config)?;
+        let saved = std::fs::read_to_string(config.token_file())
+            .ok()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
+        let token = match (&config.plex.token, saved) {
+            (Some(t), _) => t.clone(),
+            (None, Some(t)) => t,
+            (None, None) => match (&config.plex.username, &config.plex.password) {
+                (Some(user), Some(password)) => {
+                    let code = config.plex.mfa_code.as_deref();
+                    match anonymous.sign_in(user, password, code).await {
+                        Err(PlexError::TwoFactorRequired) if code.is_none() => {
+                            let code = prompt
+                                .and_then(|p| p())
+                                .ok_or(PlexError::TwoFactorRequired)?;
+                            anonymous.sign_in(user, password, Some(code.trim())).await?
+                        }
+                        other => other?,
+                    }
+                }
+                _ => return Err(SessionError::NoCredentials),
+            },
+        };
+        let client = anonymous.with_token(token);
+        let owner = client.whoami().await?;
+        Ok(Session { client, owner })
+    }
+
+    /// Save a token for later runs (PIN login), readable only by its owner.
+    pub fn save_token(config: &Config, token: &SecretString) -> Result<(), SessionError> {
+        write_private(&config.token_file(), token.expose_secret())
+    }
+
+    /// An owned server by name (case-insensitive) or machineIdentifier.
+    pub async fn find_server(&self, wanted: &str) -> Result<ServerRef, SessionError> {
+        let servers = self.client.owned_servers().await?;
+        find_server(&servers, wanted)
+    }
+
+    /// Both servers of a pair, refusing a pair whose ends are the same server.
+    pub async fn pair_servers(
+        &self,
+        pair: &PairConfig,
+    ) -> Result<(ServerRef, ServerRef), SessionError> {
+        let servers = self.client.owned_servers().await?;
+        let source = find_server(&servers, &pair.source)?;
+        let dest = find_server(&servers, &pair.dest)?;
+        if source.machine_id == dest.machine_id {
+            return Err(SessionError::SameServer(source.name));
+        }
+        Ok((source, dest))
+    }
+
+    /// Read both servers and plan the pair.
+    pub async fn plan_pair(
+        &self,
+        pair: &PairConfig,
+        only_accounts: Vec<String>,
+    ) -> Result<(SharingState, Plan), SessionError> {
+        let (source, dest) = self.pair_servers(pair).await?;
+        let state = self.client.read_sharing(&source, &dest).await?;
+        let plan = plan(&state, &pair.plan_options(only_accounts))?;
+        Ok((state, plan))
+    }
+}
+
+pub fn find_server(servers: &[ServerRef], wanted: &str) -> Result<ServerRef, SessionError> {
+    let wanted_trim = wanted.trim();
+    servers
+        .iter()
+        .find(|s| s.machine_id.0.eq_ignore_ascii_case(wanted_trim))
+        .or_else(|| {
+            servers
+                .iter()
+                .find(|s| s.name.trim().to_lowercase() == wanted_trim.to_lowercase())
+        })
+        .cloned()
+        .ok_or_else(|| SessionError::ServerNotFound {
+            wanted: wanted_trim.to_string(),
+            owned: servers.iter().map(|s| s.name.clone()).collect(),
+        })
+}
