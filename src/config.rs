@@ -256,7 +256,7 @@ impl Config {
         };
         apply_env(&mut table, env)?;
         let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| invalid(e.path().to_string(), e.inner().to_string()))?;
+            .map_err(|e| invalid(e.path().to_string(), e.inner().message()))?;
         config.validate()?;
         Ok(config)
     }
@@ -268,7 +268,7 @@ impl Config {
             reason: e.message().to_string(),
         })?;
         let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| invalid(e.path().to_string(), e.inner().to_string()))?;
+            .map_err(|e| invalid(e.path().to_string(), e.inner().message()))?;
         config.validate()?;
         Ok(config)
     }

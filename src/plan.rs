@@ -282,7 +282,7 @@ impl<'a> LibraryMatcher<'a> {
                     Some([found]) if found.kind != lib.kind && opts.require_same_type => {
                         warnings.push(type_warning(lib, found, source, dest, "not matched"));
                         Mapping::Unavailable(format!(
-                            "'{title}' is a {} on {} but a {} on {}, and config requires equal types",
+                            "'{title}' is {} on {} but {} on {}, and config requires equal types",
                             lib.kind, source.name, found.kind, dest.name
                         ))
                     }
@@ -306,7 +306,7 @@ impl<'a> LibraryMatcher<'a> {
 
 fn type_warning(src: &Library, dst: &Library, source: &Server, dest: &Server, what: &str) -> String {
     format!(
-        "library types differ: '{}' is a {} on {} and a {} on {} ({what})",
+        "library types differ: '{}' is {} on {} but {} on {} ({what})",
         src.title.trim(),
         src.kind,
         source.name,

@@ -1,0 +1,250 @@
+//! The built `sharesync` binary against the simulated plex.tv on loopback: the demo, the JSON
+//! plan, and every failure a user can cause giving one clear line and a non-zero exit.
+
+use assert_cmd::Command;
+use sharesync::sandbox::{Fault, FaultKind, FaultTarget, Sandbox, Scenario};
+
+/// A sandbox on its own runtime, so the synchronous binary runs can talk to it.
+struct Fake {
+    sandbox: Sandbox,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn fake() -> Fake {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sandbox = runtime.block_on(Sandbox::start(Scenario::demo())).unwrap();
+    Fake {
+        sandbox,
+        _runtime: runtime,
+    }
+}
+
+/// The binary in an empty directory with a clean environment (no real config, no .env).
+fn sharesync(dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("sharesync").unwrap();
+    cmd.current_dir(dir.path()).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd
+}
+
+fn against(fake: &Fake, dir: &tempfile::TempDir, token: &str) -> Command {
+    let mut cmd = sharesync(dir);
+    cmd.env("PLEX_TV_URL", fake.sandbox.url())
+        .env("PLEX_ACCOUNT_TOKEN", token)
+        .env("SHARESYNC_PLEX__TIMEOUT_SECONDS", "5");
+    cmd
+}
+
+fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+fn assert_one_clear_line(out: &std::process::Output, needle: &str) {
+    assert!(!out.status.success(), "expected failure");
+    let err = stderr_of(out);
+    assert!(!err.contains("panicked"), "panic: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].contains(needle), "expected '{needle}' in: {err}");
+}
+
+#[test]
+fn sandbox_demo_prints_the_seed_scripts_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir).args(["sync", "--sandbox"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "Source server: noodle (",
+        "Destination server: doodoo (",
+        "Mode: DRY RUN (no changes will be made)",
+        "Scanning users and planning updates:",
+        "Summary:",
+        "Users updated: ",
+        "Library grants added on destination: ",
+        "Use --apply to push updates.",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+    assert!(text.contains("Will add on dest for user"), "{text}");
+}
+
+#[test]
+fn sandbox_json_is_plan_schema_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir).args(["sync", "--sandbox", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(plan["schema"], 1);
+    assert_eq!(plan["source"]["name"], "noodle");
+    assert_eq!(plan["dest"]["name"], "doodoo");
+    assert!(plan["source"]["machine_identifier"].as_str().unwrap().len() >= 32);
+    let users = plan["users"].as_array().unwrap();
+    assert!(!users.is_empty());
+    let keys = [
+        "account_id", "username", "email", "title", "kind", "outcome", "source_libraries", "add",
+        "notes",
+    ];
+    let mut grants = 0;
+    for u in users {
+        let obj = u.as_object().unwrap();
+        assert_eq!(obj.len(), keys.len(), "{u}");
+        for k in keys {
+            assert!(obj.contains_key(k), "{k} missing in {u}");
+        }
+        assert!(["friend", "managed"].contains(&u["kind"].as_str().unwrap()));
+        let add: Vec<&str> = u["add"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let mut sorted = add.clone();
+        sorted.sort();
+        assert_eq!(add, sorted, "add is sorted");
+        grants += add.len();
+    }
+    assert_eq!(plan["summary"]["grants_to_add"], grants);
+    // Every outcome of the demo scenario shows up.
+    let outcomes: std::collections::BTreeSet<&str> =
+        users.iter().map(|u| u["outcome"].as_str().unwrap()).collect();
+    for o in ["grant", "new_share", "in_sync", "dest_all", "pending", "no_match"] {
+        assert!(outcomes.contains(o), "demo lacks {o}: {outcomes:?}");
+    }
+    // --only-user narrows to one account.
+    let out = sharesync(&dir)
+        .args(["sync", "--sandbox", "--json", "--only-user", "ALICE"])
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["users"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_real_plex_tv_url_gets_the_same_plan() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let out = against(&fake, &dir, &fake.sandbox.owner_token())
+        .args(["sync", "--source", "NOODLE", "--dest", "doodoo", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["dest"]["name"], "doodoo");
+    // The client identifier was generated once and kept beside the data.
+    let id = std::fs::read_to_string(dir.path().join("data/client-identifier")).unwrap();
+    let sent: Vec<_> = fake
+        .sandbox
+        .requests()
+        .iter()
+        .map(|r| r.headers.get("x-plex-client-identifier").cloned())
+        .collect();
+    assert!(sent.iter().all(|h| h.as_deref() == Some(id.trim())), "{sent:?}");
+}
+
+#[test]
+fn bad_token_is_one_clear_line() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let out = against(&fake, &dir, "not-a-token")
+        .args(["sync", "--source", "noodle", "--dest", "doodoo"])
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "sharesync login");
+    assert!(!stderr_of(&out).contains("not-a-token"));
+}
+
+#[test]
+fn unknown_server_lists_the_owned_servers() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let out = against(&fake, &dir, &fake.sandbox.owner_token())
+        .args(["sync", "--source", "noodle", "--dest", "nosuch"])
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "'nosuch'");
+    let err = stderr_of(&out);
+    assert!(err.contains("noodle") && err.contains("doodoo"), "{err}");
+    assert!(!err.contains("friends-server"), "lists only owned servers: {err}");
+
+    let out = against(&fake, &dir, &fake.sandbox.owner_token())
+        .args(["sync", "--source", "noodle", "--dest", "Noodle"])
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "same server");
+}
+
+#[test]
+fn unknown_user_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir)
+        .args(["sync", "--sandbox", "--only-user", "nobody-here"])
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "'nobody-here'");
+}
+
+#[test]
+fn malformed_config_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sharesync.toml"), "[limits]\nconcurrency = \"lots\"\n").unwrap();
+    let out = sharesync(&dir).args(["sync", "--sandbox"]).output().unwrap();
+    assert_one_clear_line(&out, "limits.concurrency");
+}
+
+#[test]
+fn malformed_plex_tv_response_is_one_clear_line() {
+    let fake = fake();
+    fake.sandbox.inject(Fault {
+        target: FaultTarget::PathContains("shared_servers".into()),
+        kind: FaultKind::MalformedBody,
+        times: 1000,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = against(&fake, &dir, &fake.sandbox.owner_token())
+        .args(["sync", "--source", "noodle", "--dest", "doodoo"])
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "malformed");
+}
+
+#[test]
+fn no_credentials_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir)
+        .env("PLEX_TV_URL", "http://127.0.0.1:9")
+        .args(["sync", "--source", "a", "--dest", "b"])
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "PLEX_ACCOUNT_TOKEN");
+}
+
+#[test]
+fn servers_lists_ids_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir).args(["servers", "--sandbox", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let servers: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = servers.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"noodle") && names.contains(&"doodoo"), "{names:?}");
+    for lib in servers[0]["libraries"].as_array().unwrap() {
+        assert_ne!(lib["id"], lib["key"]);
+    }
+}
+
+#[test]
+fn login_saves_a_token_only_the_owner_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir).args(["login", "--sandbox"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("enter the code"), "{text}");
+    assert!(text.contains("Signed in as"), "{text}");
+    let path = text
+        .split("Token saved to ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (").next())
+        .expect("path printed");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "token file mode {mode:o}");
+}

@@ -1,0 +1,167 @@
+//! Configuration: file, then environment (SHARESYNC_… and the seed script's variables);
+//! invalid input fails with the key and the reason.
+
+use std::collections::BTreeMap;
+
+use secrecy::ExposeSecret;
+use sharesync::config::{Config, ConfigError};
+use sharesync::plex::ApiFamily;
+
+fn env(vars: &[(&str, &str)]) -> BTreeMap<String, String> {
+    vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn load(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sharesync.toml");
+    std::fs::write(&path, text).unwrap();
+    Config::load(Some(&path), &env(vars))
+}
+
+const FULL: &str = r#"
+data_dir = "state"
+
+[plex]
+token = "file-token"
+url = "http://127.0.0.1:9"
+api = "legacy"
+
+[[pair]]
+name = "main"
+source = "noodle"
+dest = "doodoo"
+new_share = false
+aliases = { "Movies 4K" = "4K Movies" }
+exclude = ["Home Videos"]
+
+[limits]
+writes_per_second = 1.5
+concurrency = 3
+
+[discord]
+token = "discord-token"
+api_url = "http://127.0.0.1:10"
+guild_ids = [123]
+admin_role_ids = [456]
+notify_channel_id = 789
+allowed_channel_ids = []
+plan_ttl_minutes = 30
+
+[[schedule]]
+name = "nightly"
+pair = "main"
+cron = "0 3 * * *"
+timezone = "UTC"
+mode = "report"
+quiet_when_in_sync = true
+"#;
+
+#[test]
+fn every_documented_key_loads() {
+    let c = load(FULL, &[]).unwrap();
+    assert_eq!(c.data_dir.to_str(), Some("state"));
+    assert_eq!(c.plex.token.as_ref().unwrap().expose_secret(), "file-token");
+    assert_eq!(c.plex.api, ApiFamily::Legacy);
+    let pair = c.pair(Some("MAIN")).unwrap();
+    assert!(!pair.new_share);
+    assert_eq!(pair.aliases["Movies 4K"], "4K Movies");
+    assert_eq!(c.limits.concurrency, 3);
+    assert_eq!(c.discord.as_ref().unwrap().admin_role_ids, vec![456]);
+    assert_eq!(c.schedules[0].name, "nightly");
+}
+
+#[test]
+fn the_example_config_is_valid() {
+    let text = include_str!("../config/sharesync.example.toml");
+    let c = Config::from_toml_str(text).unwrap();
+    assert_eq!(c.pairs.len(), 1);
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let c = load(
+        FULL,
+        &[
+            ("PLEX_ACCOUNT_TOKEN", "env-token"),
+            ("SHARESYNC_LIMITS__CONCURRENCY", "7"),
+            ("SHARESYNC_PLEX__API", "v2"),
+            ("SHARESYNC_DATA_DIR", "/data"),
+            ("PLEX_TV_URL", "http://127.0.0.1:11"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.plex.token.unwrap().expose_secret(), "env-token");
+    assert_eq!(c.limits.concurrency, 7);
+    assert_eq!(c.plex.api, ApiFamily::V2);
+    assert_eq!(c.data_dir.to_str(), Some("/data"));
+    assert_eq!(c.plex.url.as_deref(), Some("http://127.0.0.1:11"));
+}
+
+#[test]
+fn seed_variables_work_without_a_file() {
+    let c = Config::load(
+        Some(std::path::Path::new("/nonexistent/file.toml")),
+        &env(&[]),
+    );
+    assert!(matches!(c, Err(ConfigError::Read { .. })));
+
+    let c = load(
+        "",
+        &[
+            ("PLEX_TOKEN", "t"),
+            ("PLEX_SERVER_SOURCE", "noodle"),
+            ("PLEX_SERVER_DEST", "doodoo"),
+            ("PLEX_USERNAME", "me"),
+            ("PLEX_2FA_CODE", "123456"),
+        ],
+    )
+    .unwrap();
+    let pair = c.pair(None).unwrap();
+    assert_eq!((pair.source.as_str(), pair.dest.as_str()), ("noodle", "doodoo"));
+    assert_eq!(c.plex.username.as_deref(), Some("me"));
+    assert_eq!(c.plex.mfa_code.as_deref(), Some("123456"));
+}
+
+#[test]
+fn invalid_files_name_the_key_and_the_reason() {
+    let err = |text: &str| load(text, &[]).unwrap_err().to_string();
+    assert!(err("data_dir = ").contains("not valid TOML"));
+    let e = err("[limits]\nconcurrency = \"many\"");
+    assert!(e.contains("limits.concurrency"), "{e}");
+    let e = err("[limits]\nconcurrency = 0");
+    assert!(e.contains("limits.concurrency") && e.contains("at least 1"), "{e}");
+    let e = err("[plex]\ntokn = \"x\"");
+    assert!(e.contains("plex") && e.contains("tokn"), "{e}");
+    let e = err("[plex]\napi = \"v3\"");
+    assert!(e.contains("plex.api"), "{e}");
+    let e = err("[[pair]]\nname = \"a\"\nsource = \"x\"\ndest = \"X\"");
+    assert!(e.contains("pair[0].dest") && e.contains("same server"), "{e}");
+    let e = err("[[schedule]]\nname = \"n\"\npair = \"nope\"\ncron = \"0 3 * * *\"");
+    assert!(e.contains("schedule[0].pair"), "{e}");
+    let e = err("[plex]\nurl = \"not a url\"");
+    assert!(e.contains("plex.url"), "{e}");
+    let e = load("", &[("SHARESYNC_A__B__C", "1")]).unwrap_err().to_string();
+    assert!(e.contains("SHARESYNC_A__B__C"), "{e}");
+}
+
+#[test]
+fn pair_selection_explains_what_to_do() {
+    let none = load("", &[]).unwrap();
+    assert!(none.pair(None).unwrap_err().to_string().contains("--source"));
+    let two = load(
+        "[[pair]]\nname='a'\nsource='x'\ndest='y'\n[[pair]]\nname='b'\nsource='x'\ndest='z'",
+        &[],
+    )
+    .unwrap();
+    assert!(two.pair(None).unwrap_err().to_string().contains("--pair"));
+    let e = two.pair(Some("c")).unwrap_err().to_string();
+    assert!(e.contains("a, b"), "{e}");
+}
+
+#[test]
+fn secrets_are_not_printed_by_debug() {
+    let c = load(FULL, &[]).unwrap();
+    let shown = format!("{c:?}");
+    assert!(!shown.contains("file-token"));
+    assert!(!shown.contains("discord-token"));
+}
