@@ -304,7 +304,13 @@ impl<'a> LibraryMatcher<'a> {
     }
 }
 
-fn type_warning(src: &Library, dst: &Library, source: &Server, dest: &Server, what: &str) -> String {
+fn type_warning(
+    src: &Library,
+    dst: &Library,
+    source: &Server,
+    dest: &Server,
+    what: &str,
+) -> String {
     format!(
         "library types differ: '{}' is {} on {} but {} on {} ({what})",
         src.title.trim(),
@@ -318,7 +324,10 @@ fn type_warning(src: &Library, dst: &Library, source: &Server, dest: &Server, wh
 fn index_by_name(libraries: &[Library]) -> BTreeMap<String, Vec<&Library>> {
     let mut names: BTreeMap<String, Vec<&Library>> = BTreeMap::new();
     for lib in libraries {
-        names.entry(normalize_title(&lib.title)).or_default().push(lib);
+        names
+            .entry(normalize_title(&lib.title))
+            .or_default()
+            .push(lib);
     }
     names
 }
@@ -339,7 +348,11 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
     let matcher = LibraryMatcher::new(source, dest, opts);
 
     let wanted = |account: &Account| {
-        opts.only_accounts.is_empty() || opts.only_accounts.iter().any(|f| matches_filter(account, f))
+        opts.only_accounts.is_empty()
+            || opts
+                .only_accounts
+                .iter()
+                .any(|f| matches_filter(account, f))
     };
 
     let mut users = Vec::new();
@@ -356,7 +369,11 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
         }
         let seen: Vec<&Library> = match &source_share.access {
             Access::All => source.libraries.iter().collect(),
-            Access::Libraries(ids) => source.libraries.iter().filter(|l| ids.contains(&l.id)).collect(),
+            Access::Libraries(ids) => source
+                .libraries
+                .iter()
+                .filter(|l| ids.contains(&l.id))
+                .collect(),
         };
         if seen.is_empty() {
             continue; // a share with no libraries is no source access
@@ -376,7 +393,8 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
         }
 
         let dest_share = state.dest.shares.get(account_id);
-        let (outcome, add): (Outcome, Vec<&Library>) = if source_share.state == ShareState::Pending {
+        let (outcome, add): (Outcome, Vec<&Library>) = if source_share.state == ShareState::Pending
+        {
             notes.push(format!(
                 "the share on {} is still pending (invite not accepted)",
                 source.name
@@ -398,7 +416,10 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
                         .filter(|l| !s.access.contains(l.id))
                         .collect();
                     if s.state == ShareState::Pending {
-                        notes.push(format!("the share on {} is pending (invite not accepted)", dest.name));
+                        notes.push(format!(
+                            "the share on {} is pending (invite not accepted)",
+                            dest.name
+                        ));
                     }
                     match (missing.is_empty(), s.state) {
                         (true, _) => (Outcome::InSync, vec![]),
@@ -428,12 +449,11 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
         .only_accounts
         .iter()
         .filter(|f| {
-            !state.source.shares.keys().any(|id| {
-                state
-                    .accounts
-                    .get(id)
-                    .is_some_and(|a| matches_filter(a, f))
-            })
+            !state
+                .source
+                .shares
+                .keys()
+                .any(|id| state.accounts.get(id).is_some_and(|a| matches_filter(a, f)))
         })
         .cloned()
         .collect();
@@ -445,7 +465,10 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
     }
 
     let summary = PlanSummary {
-        users_to_update: users.iter().filter(|u| u.outcome.writes() && !u.add.is_empty()).count(),
+        users_to_update: users
+            .iter()
+            .filter(|u| u.outcome.writes() && !u.add.is_empty())
+            .count(),
         grants_to_add: users.iter().map(|u| u.add.len()).sum(),
     };
     Ok(Plan {

@@ -138,7 +138,10 @@ fn new_share_when_destination_has_none_and_skipped_when_turned_off() {
     let a = w.account(1001, "alice", AccountKind::Friend);
     w.src(a, &["Movies"]);
     let u = only(&w, &PlanOptions::default());
-    assert_eq!((u.outcome, u.add.clone()), (Outcome::NewShare, vec!["Movies".to_string()]));
+    assert_eq!(
+        (u.outcome, u.add.clone()),
+        (Outcome::NewShare, vec!["Movies".to_string()])
+    );
 
     let off = PlanOptions {
         new_share: false,
@@ -147,7 +150,11 @@ fn new_share_when_destination_has_none_and_skipped_when_turned_off() {
     let u = only(&w, &off);
     assert_eq!(u.outcome, Outcome::Skipped);
     assert!(u.add.is_empty());
-    assert!(u.notes.iter().any(|n| n.contains("new_share is off")), "{:?}", u.notes);
+    assert!(
+        u.notes.iter().any(|n| n.contains("new_share is off")),
+        "{:?}",
+        u.notes
+    );
 }
 
 #[test]
@@ -164,7 +171,10 @@ fn in_sync_when_nothing_is_missing() {
 
 #[test]
 fn all_on_source_counts_as_every_source_library() {
-    let mut w = World::new(&[("Movies", "movie"), ("TV Shows", "show"), ("Anime", "show")], MOVIES_TV);
+    let mut w = World::new(
+        &[("Movies", "movie"), ("TV Shows", "show"), ("Anime", "show")],
+        MOVIES_TV,
+    );
     let a = w.account(1001, "alice", AccountKind::Friend);
     w.share(true, a, Access::All, ShareState::Accepted);
     w.dst(a, &["Movies"]);
@@ -172,7 +182,10 @@ fn all_on_source_counts_as_every_source_library() {
     assert_eq!(u.outcome, Outcome::Grant);
     assert_eq!(u.add, vec!["TV Shows"]);
     assert_eq!(u.source_libraries, vec!["Anime", "Movies", "TV Shows"]);
-    assert!(u.notes.iter().any(|n| n.contains("'Anime' does not exist on doodoo")));
+    assert!(u
+        .notes
+        .iter()
+        .any(|n| n.contains("'Anime' does not exist on doodoo")));
 }
 
 #[test]
@@ -268,7 +281,12 @@ fn duplicate_name_is_ambiguous_skipped_with_a_warning() {
     w.dst(a, &[]);
     let p = plan(&w.state, &PlanOptions::default()).unwrap();
     assert_eq!(p.users[0].add, vec!["Movies"]);
-    assert!(p.warnings.contains(&"duplicate library name on doodoo: Kids".to_string()), "{:?}", p.warnings);
+    assert!(
+        p.warnings
+            .contains(&"duplicate library name on doodoo: Kids".to_string()),
+        "{:?}",
+        p.warnings
+    );
     assert!(p.users[0].notes.iter().any(|n| n.contains("ambiguous")));
 
     // On the source side too.
@@ -345,7 +363,12 @@ fn account_filter_matches_username_email_title_or_id_case_insensitively() {
         ..Default::default()
     };
     let ids = |f: &[&str]| -> Vec<u64> {
-        plan(&w.state, &opts(f)).unwrap().users.iter().map(|u| u.account_id.0).collect()
+        plan(&w.state, &opts(f))
+            .unwrap()
+            .users
+            .iter()
+            .map(|u| u.account_id.0)
+            .collect()
     };
     assert_eq!(ids(&["ALICE"]), vec![1001]);
     assert_eq!(ids(&["Bob@Example.com", "1005"]), vec![1003, 1005]);
@@ -400,40 +423,66 @@ fn differences_name_what_changed() {
 
 fn arb_access(n_libs: usize) -> impl Strategy<Value = Option<(bool, BTreeSet<usize>, bool)>> {
     // None: no share; Some((all, indices, pending))
-    proptest::option::of((any::<bool>(), proptest::collection::btree_set(0..n_libs, 0..n_libs), any::<bool>()))
+    proptest::option::of((
+        any::<bool>(),
+        proptest::collection::btree_set(0..n_libs, 0..n_libs),
+        any::<bool>(),
+    ))
 }
 
-const TITLES: &[&str] = &["Movies", "movies ", "TV Shows", "Kids", "KIDS", "Music", "Anime", "4K", "Docs"];
+const TITLES: &[&str] = &[
+    "Movies", "movies ", "TV Shows", "Kids", "KIDS", "Music", "Anime", "4K", "Docs",
+];
 
 fn arb_state() -> impl Strategy<Value = SharingState> {
     let libs = || proptest::collection::vec((0..TITLES.len(), any::<bool>()), 1..7);
-    (libs(), libs(), proptest::collection::vec((arb_access(7), arb_access(7), any::<bool>()), 0..25)).prop_map(
-        |(src, dst, accounts)| {
+    (
+        libs(),
+        libs(),
+        proptest::collection::vec((arb_access(7), arb_access(7), any::<bool>()), 0..25),
+    )
+        .prop_map(|(src, dst, accounts)| {
             let to_libs = |v: &Vec<(usize, bool)>| -> Vec<(&str, &str)> {
-                v.iter().map(|(t, m)| (TITLES[*t], if *m { "movie" } else { "show" })).collect()
+                v.iter()
+                    .map(|(t, m)| (TITLES[*t], if *m { "movie" } else { "show" }))
+                    .collect()
             };
             let mut w = World::new(&to_libs(&src), &to_libs(&dst));
             for (i, (s, d, managed)) in accounts.into_iter().enumerate() {
-                let kind = if managed { AccountKind::Managed } else { AccountKind::Friend };
+                let kind = if managed {
+                    AccountKind::Managed
+                } else {
+                    AccountKind::Friend
+                };
                 let id = w.account(1000 + i as u64, &format!("user{i}"), kind);
                 for (on_source, spec) in [(true, s), (false, d)] {
                     if let Some((all, idx, pending)) = spec {
-                        let server = if on_source { &w.state.source.server } else { &w.state.dest.server };
+                        let server = if on_source {
+                            &w.state.source.server
+                        } else {
+                            &w.state.dest.server
+                        };
                         let access = if all {
                             Access::All
                         } else {
                             Access::Libraries(
-                                idx.iter().filter_map(|i| server.libraries.get(*i)).map(|l| l.id).collect(),
+                                idx.iter()
+                                    .filter_map(|i| server.libraries.get(*i))
+                                    .map(|l| l.id)
+                                    .collect(),
                             )
                         };
-                        let state = if pending { ShareState::Pending } else { ShareState::Accepted };
+                        let state = if pending {
+                            ShareState::Pending
+                        } else {
+                            ShareState::Accepted
+                        };
                         w.share(on_source, id, access, state);
                     }
                 }
             }
             w.state
-        },
-    )
+        })
 }
 
 proptest! {

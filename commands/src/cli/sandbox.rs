@@ -22,16 +22,17 @@ pub async fn start(config: &mut Config, scenario: Option<&Path>) -> Result<Sandb
     config.plex.username = None;
     config.plex.password = None;
     // Keep the sandbox's identifier, token and database out of the real data directory.
-    config.data_dir = std::env::temp_dir().join(format!("sharesync-sandbox-{}", std::process::id()));
+    config.data_dir =
+        std::env::temp_dir().join(format!("sharesync-sandbox-{}", std::process::id()));
     // The sandbox's servers are noodle and doodoo; a real config's pairs name other servers.
     config.pairs = vec![PairConfig {
-            name: "sandbox".into(),
-            source: "noodle".into(),
-            dest: "doodoo".into(),
-            new_share: true,
-            require_same_type: false,
-            aliases: [("Movies 4K".to_string(), "4K Movies".to_string())].into(),
-            exclude: vec![],
+        name: "sandbox".into(),
+        source: "noodle".into(),
+        dest: "doodoo".into(),
+        new_share: true,
+        require_same_type: false,
+        aliases: [("Movies 4K".to_string(), "4K Movies".to_string())].into(),
+        exclude: vec![],
     }];
     Ok(sandbox)
 }

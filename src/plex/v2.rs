@@ -1,0 +1,605 @@
+//! The v2 family: `https://plex.tv/api/v2/...` and `https://clients.plex.tv/api/v2/shared_servers...`,
+//! JSON with `Accept: application/json` (plex-tv-api.md §2.1, §3.2, §4.5, §6).
+//!
+//! Reading who sees what costs 2 + S requests for S servers: `shared_servers/owned/accepted`
+//! and `shared_servers/invites/owned/pending` (every server at once), then
+//! `/api/v2/servers/{mid}` per server for the catalogue.
+//!
+//! Wire structs carry no `accessToken` or `inviteToken`: serde drops them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::model::{
+    Access, Account, AccountId, Library, LibraryId, LibraryKey, MachineId, Server, ServerRef,
+    ServerSharing, Share, ShareId, ShareState, SharingSettings, SharingState,
+};
+
+use super::de::{flag, is_set, string_opt, u64_opt, u64_req, vec_or_null};
+use super::transport::{all_of, json, segment, Accept, Host, Request, Transport};
+use super::{legacy, validate, PlexError};
+
+// ---------------------------------------------------------------------------------------------
+// Wire models
+
+/// `GET /api/v2/resources` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Resource {
+    #[serde(default, deserialize_with = "string_opt")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    client_identifier: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    provides: Option<String>,
+    #[serde(default, deserialize_with = "flag")]
+    owned: bool,
+}
+
+/// `GET /api/v2/servers/{mid}`
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireServer {
+    #[serde(default, deserialize_with = "string_opt")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    machine_identifier: Option<String>,
+    /// Required: a body without it is not a catalogue.
+    #[serde(deserialize_with = "vec_or_null")]
+    library_sections: Vec<WireLibrary>,
+}
+
+#[derive(Debug, Deserialize)]
+struct WireLibrary {
+    #[serde(deserialize_with = "u64_req")]
+    id: u64,
+    #[serde(default, deserialize_with = "u64_opt")]
+    key: Option<u64>,
+    #[serde(default, deserialize_with = "string_opt")]
+    title: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "string_opt")]
+    kind: Option<String>,
+}
+
+/// The account a share is for (`invited`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Invited {
+    #[serde(default, deserialize_with = "u64_opt")]
+    id: Option<u64>,
+    #[serde(default, deserialize_with = "string_opt")]
+    title: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    username: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    friendly_name: Option<String>,
+    #[serde(default, deserialize_with = "flag")]
+    restricted: bool,
+    #[serde(default, deserialize_with = "flag")]
+    home: bool,
+    #[serde(default)]
+    sharing_settings: Option<WireSettings>,
+}
+
+/// `sharingSettings` / `settings`, read and written in the same shape.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSettings {
+    #[serde(default, deserialize_with = "flag")]
+    allow_sync: bool,
+    #[serde(default, deserialize_with = "flag")]
+    allow_camera_upload: bool,
+    #[serde(default, deserialize_with = "flag")]
+    allow_channels: bool,
+    #[serde(default, deserialize_with = "flag")]
+    allow_subtitle_admin: bool,
+    #[serde(default, deserialize_with = "u64_opt")]
+    allow_tuners: Option<u64>,
+    #[serde(default, deserialize_with = "string_opt")]
+    filter_movies: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    filter_music: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    filter_television: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    filter_photos: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    filter_all: Option<String>,
+}
+
+impl From<&WireSettings> for SharingSettings {
+    fn from(w: &WireSettings) -> Self {
+        SharingSettings {
+            allow_sync: w.allow_sync,
+            allow_camera_upload: w.allow_camera_upload,
+            allow_channels: w.allow_channels,
+            allow_subtitle_admin: w.allow_subtitle_admin,
+            allow_tuners: w.allow_tuners.unwrap_or(0).min(u8::MAX as u64) as u8,
+            filter_movies: w.filter_movies.clone(),
+            filter_music: w.filter_music.clone(),
+            filter_television: w.filter_television.clone(),
+            filter_photos: w.filter_photos.clone(),
+            filter_all: w.filter_all.clone(),
+        }
+    }
+}
+
+/// Settings as the v2 write endpoints take them: every field, nulls kept as nulls.
+pub(super) fn settings_json(s: &SharingSettings) -> serde_json::Value {
+    json!({
+        "allowSync": s.allow_sync,
+        "allowCameraUpload": s.allow_camera_upload,
+        "allowChannels": s.allow_channels,
+        "allowSubtitleAdmin": s.allow_subtitle_admin,
+        "allowTuners": s.allow_tuners,
+        "filterMovies": s.filter_movies,
+        "filterMusic": s.filter_music,
+        "filterTelevision": s.filter_television,
+        "filterPhotos": s.filter_photos,
+        "filterAll": s.filter_all,
+    })
+}
+
+/// A SharedServer object (`owned/accepted` element, pending invite's `sharedServers[]`, create
+/// response).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SharedServer {
+    #[serde(deserialize_with = "u64_req")]
+    id: u64,
+    #[serde(default, deserialize_with = "u64_opt")]
+    invited_id: Option<u64>,
+    #[serde(default, deserialize_with = "string_opt")]
+    invited_email: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    machine_identifier: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    deleted_at: Option<String>,
+    #[serde(default, deserialize_with = "string_opt")]
+    left_at: Option<String>,
+    #[serde(default, deserialize_with = "flag")]
+    all_libraries: bool,
+    #[serde(default, deserialize_with = "vec_or_null")]
+    libraries: Vec<WireLibrary>,
+    #[serde(default)]
+    sharing_settings: Option<WireSettings>,
+    #[serde(default)]
+    invited: Option<Invited>,
+}
+
+/// `GET /api/v2/shared_servers/invites/owned/pending` element.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PendingInvite {
+    #[serde(default)]
+    invited: Option<Invited>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    invited_id: Option<u64>,
+    #[serde(default, deserialize_with = "vec_or_null")]
+    shared_servers: Vec<SharedServer>,
+}
+
+/// Both share lists, read once for every server.
+pub(super) struct ShareLists {
+    accepted: Vec<SharedServer>,
+    pending: Vec<PendingInvite>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversion
+
+fn to_catalogue(wire: WireServer, server: &ServerRef, endpoint: &str) -> Result<Server, PlexError> {
+    if let Some(m) = wire.machine_identifier.as_deref() {
+        if !m.is_empty() && m != server.machine_id.0 {
+            return Err(PlexError::Malformed {
+                endpoint: endpoint.to_string(),
+                reason: format!("asked for {} and got server {m}", server.machine_id),
+            });
+        }
+    }
+    let mut libraries = Vec::with_capacity(wire.library_sections.len());
+    for l in wire.library_sections {
+        let key = l.key.ok_or_else(|| PlexError::Malformed {
+            endpoint: endpoint.to_string(),
+            reason: format!("library {} has no key", l.id),
+        })?;
+        libraries.push(Library {
+            id: LibraryId(l.id),
+            key: LibraryKey(key),
+            title: l.title.unwrap_or_default(),
+            kind: l.kind.unwrap_or_default(),
+        });
+    }
+    Ok(Server {
+        name: wire
+            .name
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| server.name.clone()),
+        machine_id: server.machine_id.clone(),
+        libraries,
+    })
+}
+
+fn account_of(
+    ss: &SharedServer,
+    outer: Option<&Invited>,
+    outer_id: Option<u64>,
+) -> Option<Account> {
+    let empty = Invited::default();
+    let inv = ss.invited.as_ref().or(outer).unwrap_or(&empty);
+    let id = ss.invited_id.or(inv.id).or(outer_id)?;
+    Some(validate::account(
+        id,
+        inv.username.clone(),
+        inv.email.clone().or_else(|| ss.invited_email.clone()),
+        inv.title.clone().or_else(|| inv.friendly_name.clone()),
+        inv.home,
+        inv.restricted,
+    ))
+}
+
+fn to_share(
+    ss: &SharedServer,
+    account: AccountId,
+    state: ShareState,
+    outer: Option<&Invited>,
+) -> Share {
+    let access = if ss.all_libraries {
+        Access::All
+    } else {
+        Access::Libraries(ss.libraries.iter().map(|l| LibraryId(l.id)).collect())
+    };
+    // The share's own settings; the account-level ones only if plex.tv left those out.
+    let settings = ss
+        .sharing_settings
+        .as_ref()
+        .or_else(|| {
+            ss.invited
+                .as_ref()
+                .and_then(|i| i.sharing_settings.as_ref())
+        })
+        .or_else(|| outer.and_then(|i| i.sharing_settings.as_ref()))
+        .map(SharingSettings::from)
+        .unwrap_or_default();
+    Share {
+        id: ShareId(ss.id),
+        account,
+        state,
+        access,
+        settings,
+    }
+}
+
+fn live_on(ss: &SharedServer, mid: &str) -> bool {
+    ss.machine_identifier.as_deref() == Some(mid) && !is_set(&ss.deleted_at) && !is_set(&ss.left_at)
+}
+
+/// One server's shares out of the all-servers lists.
+pub(super) fn select(
+    lists: &ShareLists,
+    server: Server,
+) -> (BTreeMap<AccountId, Account>, ServerSharing) {
+    let mid = server.machine_id.0.clone();
+    let mut accounts = BTreeMap::new();
+    let mut shares = BTreeMap::new();
+    let mut add = |ss: &SharedServer, state, outer: Option<&Invited>, outer_id: Option<u64>| {
+        if !live_on(ss, &mid) {
+            return;
+        }
+        let Some(acct) = account_of(ss, outer, outer_id) else {
+            tracing::debug!(share = ss.id, server = %server.name, "skipping a share with no account id (invite to an address without an account)");
+            return;
+        };
+        let share = to_share(ss, acct.id, state, outer);
+        accounts.entry(acct.id).or_insert(acct);
+        validate::insert_share(&mut shares, share, &server.name);
+    };
+    for ss in &lists.accepted {
+        add(ss, ShareState::Accepted, None, None);
+    }
+    for invite in &lists.pending {
+        let outer_id = invite
+            .invited_id
+            .or(invite.invited.as_ref().and_then(|i| i.id));
+        for ss in &invite.shared_servers {
+            add(ss, ShareState::Pending, invite.invited.as_ref(), outer_id);
+        }
+    }
+    (accounts, ServerSharing { server, shares })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+pub(super) async fn owned_servers(t: &Transport) -> Result<Vec<ServerRef>, PlexError> {
+    let req = Request::get(Host::Plex, "/api/v2/resources", Accept::Json)
+        .query("includeHttps", "1")
+        .query("includeRelay", "1");
+    let resources: Vec<Resource> = t.read(&req, json).await?;
+    Ok(resources
+        .into_iter()
+        .filter(|r| r.owned && legacy::provides_server(r.provides.as_deref()))
+        .filter_map(|r| {
+            let mid = r.client_identifier.filter(|c| !c.trim().is_empty())?;
+            Some(ServerRef {
+                name: r.name.unwrap_or_default(),
+                machine_id: MachineId(mid),
+            })
+        })
+        .collect())
+}
+
+pub(super) async fn catalogue(t: &Transport, server: &ServerRef) -> Result<Server, PlexError> {
+    let req = Request::get(
+        Host::Plex,
+        format!("/api/v2/servers/{}", segment(&server.machine_id.0)),
+        Accept::Json,
+    );
+    let out = t
+        .read(&req, |r| to_catalogue(json(r)?, server, &r.endpoint))
+        .await?;
+    validate::catalogue(&out.name, &out.libraries)?;
+    Ok(out)
+}
+
+async fn share_lists(t: &Transport) -> Result<ShareLists, PlexError> {
+    let accepted = Request::get(
+        Host::Clients,
+        "/api/v2/shared_servers/owned/accepted",
+        Accept::Json,
+    );
+    let pending = Request::get(
+        Host::Clients,
+        "/api/v2/shared_servers/invites/owned/pending",
+        Accept::Json,
+    );
+    let (accepted, pending) = all_of!(t.read(&accepted, json), t.read(&pending, json))?;
+    Ok(ShareLists { accepted, pending })
+}
+
+/// One server: 3 requests (accepted, pending, the catalogue), validated.
+pub(super) async fn read_server_sharing(
+    t: &Transport,
+    server: &ServerRef,
+) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
+    let (lists, catalogue) = all_of!(share_lists(t), catalogue(t, server))?;
+    let (accounts, sharing) = select(&lists, catalogue);
+    validate::server_sharing(&sharing, &accounts)?;
+    Ok((accounts, sharing))
+}
+
+/// Both servers: 4 requests, validated.
+pub(super) async fn read_sharing(
+    t: &Transport,
+    source: &ServerRef,
+    dest: &ServerRef,
+) -> Result<SharingState, PlexError> {
+    let (lists, src_cat, dst_cat) =
+        all_of!(share_lists(t), catalogue(t, source), catalogue(t, dest))?;
+    let (mut accounts, source) = select(&lists, src_cat);
+    let (dst_accounts, dest) = select(&lists, dst_cat);
+    accounts.extend(dst_accounts);
+    validate::server_sharing(&source, &accounts)?;
+    validate::server_sharing(&dest, &accounts)?;
+    Ok(SharingState {
+        accounts,
+        source,
+        dest,
+    })
+}
+
+fn ids(libraries: &BTreeSet<LibraryId>) -> Vec<u64> {
+    libraries.iter().map(|l| l.0).collect()
+}
+
+/// `POST /api/v2/shared_servers/{id}`: replaces libraries and settings; settings go back
+/// exactly as read.
+pub(super) async fn update_share(
+    t: &Transport,
+    share: &Share,
+    libraries: &BTreeSet<LibraryId>,
+) -> Result<(), PlexError> {
+    let req = Request::new(
+        Method::POST,
+        Host::Clients,
+        format!("/api/v2/shared_servers/{}", share.id.0),
+        Accept::Json,
+    )
+    .json(json!({
+        "settings": settings_json(&share.settings),
+        "librarySectionIds": ids(libraries),
+    }));
+    t.send(&req).await.map(|_| ())
+}
+
+/// `POST /api/v2/shared_servers` by `invitedId`, default settings, no friend request.
+pub(super) async fn create_share(
+    t: &Transport,
+    server: &MachineId,
+    account: AccountId,
+    libraries: &BTreeSet<LibraryId>,
+) -> Result<ShareId, PlexError> {
+    let req = Request::new(
+        Method::POST,
+        Host::Clients,
+        "/api/v2/shared_servers",
+        Accept::Json,
+    )
+    .json(json!({
+        "machineIdentifier": server.0,
+        "invitedId": account.0,
+        "librarySectionIds": ids(libraries),
+        "settings": settings_json(&SharingSettings::default()),
+        "skipFriendship": true,
+    }));
+    let resp = t.send(&req).await?;
+    let created: SharedServer = json(&resp)?;
+    Ok(ShareId(created.id))
+}
+
+/// `DELETE /api/v2/shared_servers/{id}`.
+pub(super) async fn delete_share(t: &Transport, share: ShareId) -> Result<(), PlexError> {
+    let req = Request::new(
+        Method::DELETE,
+        Host::Clients,
+        format!("/api/v2/shared_servers/{}", share.0),
+        Accept::Json,
+    );
+    t.send(&req).await.map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::AccountKind;
+
+    fn server_ref() -> ServerRef {
+        ServerRef {
+            name: "Server".into(),
+            machine_id: MachineId("deadbeef".into()),
+        }
+    }
+
+    // plex-api.rs fixture `api/v2/servers/machine_id.json` shape.
+    const CATALOGUE: &str = r#"{"name":"Server","address":"1.2.3.4","port":32400,"version":"1.0","scheme":"https",
+      "synced":false,"owned":true,"localAddresses":"","machineIdentifier":"deadbeef","createdAt":1610000000,
+      "updatedAt":1610000001,"librarySections":[{"id":1001,"key":1,"title":"Movies","type":"movie"},
+      {"id":1002,"key":"2","title":"TV Shows","type":"show"},{"id":1003,"key":3,"title":"Music","type":"artist"}]}"#;
+
+    // §6.1's create response plus a managed user, a deleted share and another server's share.
+    const ACCEPTED: &str = r#"[
+      {"id": 1, "name": "Server", "ownerId": 2, "invitedId": 3, "invitedEmail": null,
+       "serverId": 4, "accepted": true, "acceptedAt": "2021-01-11T01:11:31Z",
+       "deletedAt": null, "leftAt": null, "owned": true, "inviteToken": "INVITE-SECRET",
+       "machineIdentifier": "deadbeef", "lastSeenAt": "2021-01-11T01:11:31Z", "numLibraries": 2,
+       "invited": {"id": 3, "uuid": "deadbeef1", "title": "username", "username": "username",
+                   "restricted": false, "friendlyName": null, "email": "example@example.com",
+                   "home": false, "status": "accepted"},
+       "sharingSettings": {"allowChannels": true, "filterMovies": "", "filterMusic": "",
+                           "filterPhotos": null, "filterTelevision": "", "filterAll": null,
+                           "allowSync": true, "allowCameraUpload": false,
+                           "allowSubtitleAdmin": true, "allowTuners": 2},
+       "libraries": [{"id": 1001, "key": 1, "title": "Movies", "type": "movie"},
+                     {"id": 1002, "key": 2, "title": "TV Shows", "type": "show"}],
+       "allLibraries": false, "accessToken": "ACCESS-SECRET"},
+      {"id": 5, "invitedId": 6, "machineIdentifier": "deadbeef", "accepted": true,
+       "deletedAt": null, "leftAt": null, "allLibraries": true, "numLibraries": 4,
+       "libraries": [{"id": 1001, "key": 1, "title": "Movies", "type": "movie"}],
+       "invited": {"id": 6, "title": "Guest", "username": null, "email": null, "restricted": true, "home": true},
+       "sharingSettings": null},
+      {"id": 7, "invitedId": 8, "machineIdentifier": "deadbeef", "deletedAt": "2022-01-01T00:00:00Z",
+       "allLibraries": true, "invited": {"id": 8, "username": "gone"}},
+      {"id": 9, "invitedId": 3, "machineIdentifier": "otherserver", "allLibraries": true,
+       "invited": {"id": 3, "username": "username"}}
+    ]"#;
+
+    const PENDING: &str = r#"[
+      {"id": 50, "invited": {"id": 10, "username": "newbie", "email": "n@example.com", "title": "newbie",
+                  "restricted": false, "home": false},
+       "sharedServers": [{"id": 11, "invitedId": 10, "machineIdentifier": "deadbeef",
+                          "allLibraries": false, "inviteToken": "INVITE-2",
+                          "libraries": [{"id": 1003, "key": 3, "title": "Music", "type": "artist"}]}]},
+      {"id": 51, "invitedEmail": "nobody@example.com",
+       "sharedServers": [{"id": 12, "invitedEmail": "nobody@example.com", "machineIdentifier": "deadbeef",
+                          "allLibraries": true}]}
+    ]"#;
+
+    fn lists() -> ShareLists {
+        ShareLists {
+            accepted: serde_json::from_str(ACCEPTED).unwrap(),
+            pending: serde_json::from_str(PENDING).unwrap(),
+        }
+    }
+
+    fn catalogue() -> Server {
+        to_catalogue(
+            serde_json::from_str(CATALOGUE).unwrap(),
+            &server_ref(),
+            "GET /x",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn catalogue_ids_and_keys() {
+        let c = catalogue();
+        assert_eq!(
+            c.libraries
+                .iter()
+                .map(|l| (l.id.0, l.key.0))
+                .collect::<Vec<_>>(),
+            vec![(1001, 1), (1002, 2), (1003, 3)]
+        );
+        let wrong: WireServer =
+            serde_json::from_str(r#"{"machineIdentifier":"other","librarySections":[]}"#).unwrap();
+        assert!(to_catalogue(wrong, &server_ref(), "GET /x").is_err());
+        // No librarySections at all is not a catalogue.
+        assert!(serde_json::from_str::<WireServer>(r#"{"name":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn select_accepted_and_pending() {
+        let (accounts, sharing) = select(&lists(), catalogue());
+        validate::server_sharing(&sharing, &accounts).unwrap();
+        assert_eq!(
+            sharing.shares.keys().copied().collect::<Vec<_>>(),
+            vec![AccountId(3), AccountId(6), AccountId(10)]
+        );
+        let s3 = &sharing.shares[&AccountId(3)];
+        assert_eq!(s3.id, ShareId(1));
+        assert_eq!(s3.state, ShareState::Accepted);
+        assert_eq!(
+            s3.access,
+            Access::Libraries([LibraryId(1001), LibraryId(1002)].into())
+        );
+        assert_eq!(s3.settings.allow_tuners, 2);
+        assert_eq!(s3.settings.filter_movies.as_deref(), Some(""));
+        assert_eq!(s3.settings.filter_photos, None);
+        assert!(s3.settings.allow_sync && s3.settings.allow_subtitle_admin);
+        assert_eq!(accounts[&AccountId(3)].kind, AccountKind::Friend);
+        assert_eq!(sharing.shares[&AccountId(6)].access, Access::All);
+        assert_eq!(accounts[&AccountId(6)].kind, AccountKind::Managed);
+        let p = &sharing.shares[&AccountId(10)];
+        assert_eq!(p.state, ShareState::Pending);
+        assert_eq!(p.id, ShareId(11));
+        assert_eq!(p.access, Access::Libraries([LibraryId(1003)].into()));
+        let dump = format!("{accounts:?}{sharing:?}");
+        for secret in ["INVITE-SECRET", "ACCESS-SECRET", "INVITE-2"] {
+            assert!(!dump.contains(secret));
+        }
+    }
+
+    #[test]
+    fn settings_round_trip_unchanged() {
+        let (_, sharing) = select(&lists(), catalogue());
+        let s = &sharing.shares[&AccountId(3)].settings;
+        let back = settings_json(s);
+        assert_eq!(
+            back,
+            json!({"allowSync": true, "allowCameraUpload": false, "allowChannels": true,
+                   "allowSubtitleAdmin": true, "allowTuners": 2, "filterMovies": "",
+                   "filterMusic": "", "filterTelevision": "", "filterPhotos": null, "filterAll": null})
+        );
+        let reparsed: WireSettings = serde_json::from_value(back).unwrap();
+        assert_eq!(&SharingSettings::from(&reparsed), s);
+    }
+
+    #[test]
+    fn resources_filter() {
+        let body = r#"[{"name":"Box","product":"Plex Media Server","clientIdentifier":"client_id2","provides":"server","ownerId":null,"accessToken":"auth_token","owned":true},
+          {"name":"Phone","clientIdentifier":"p","provides":"client,player","owned":true},
+          {"name":"Theirs","clientIdentifier":"t","provides":"server","owned":false,"ownerId":5}]"#;
+        let r: Vec<Resource> = serde_json::from_str(body).unwrap();
+        let owned: Vec<_> = r
+            .into_iter()
+            .filter(|r| r.owned && legacy::provides_server(r.provides.as_deref()))
+            .collect();
+        assert_eq!(owned.len(), 1);
+        assert_eq!(owned[0].client_identifier.as_deref(), Some("client_id2"));
+    }
+}
