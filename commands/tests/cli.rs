@@ -26,7 +26,9 @@ fn fake() -> Fake {
 /// The binary in an empty directory with a clean environment (no real config, no .env).
 fn sharesync(dir: &tempfile::TempDir) -> Command {
     let mut cmd = Command::cargo_bin("sharesync").unwrap();
-    cmd.current_dir(dir.path()).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     cmd
 }
 
@@ -55,7 +57,10 @@ fn assert_one_clear_line(out: &std::process::Output, needle: &str) {
 #[test]
 fn sandbox_demo_prints_the_seed_scripts_output() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sharesync(&dir).args(["sync", "--sandbox"]).output().unwrap();
+    let out = sharesync(&dir)
+        .args(["sync", "--sandbox"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     for line in [
@@ -76,7 +81,10 @@ fn sandbox_demo_prints_the_seed_scripts_output() {
 #[test]
 fn sandbox_json_is_plan_schema_1() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sharesync(&dir).args(["sync", "--sandbox", "--json"]).output().unwrap();
+    let out = sharesync(&dir)
+        .args(["sync", "--sandbox", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(plan["schema"], 1);
@@ -86,7 +94,14 @@ fn sandbox_json_is_plan_schema_1() {
     let users = plan["users"].as_array().unwrap();
     assert!(!users.is_empty());
     let keys = [
-        "account_id", "username", "email", "title", "kind", "outcome", "source_libraries", "add",
+        "account_id",
+        "username",
+        "email",
+        "title",
+        "kind",
+        "outcome",
+        "source_libraries",
+        "add",
         "notes",
     ];
     let mut grants = 0;
@@ -97,7 +112,12 @@ fn sandbox_json_is_plan_schema_1() {
             assert!(obj.contains_key(k), "{k} missing in {u}");
         }
         assert!(["friend", "managed"].contains(&u["kind"].as_str().unwrap()));
-        let add: Vec<&str> = u["add"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let add: Vec<&str> = u["add"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         let mut sorted = add.clone();
         sorted.sort();
         assert_eq!(add, sorted, "add is sorted");
@@ -105,9 +125,18 @@ fn sandbox_json_is_plan_schema_1() {
     }
     assert_eq!(plan["summary"]["grants_to_add"], grants);
     // Every outcome of the demo scenario shows up.
-    let outcomes: std::collections::BTreeSet<&str> =
-        users.iter().map(|u| u["outcome"].as_str().unwrap()).collect();
-    for o in ["grant", "new_share", "in_sync", "dest_all", "pending", "no_match"] {
+    let outcomes: std::collections::BTreeSet<&str> = users
+        .iter()
+        .map(|u| u["outcome"].as_str().unwrap())
+        .collect();
+    for o in [
+        "grant",
+        "new_share",
+        "in_sync",
+        "dest_all",
+        "pending",
+        "no_match",
+    ] {
         assert!(outcomes.contains(o), "demo lacks {o}: {outcomes:?}");
     }
     // --only-user narrows to one account.
@@ -138,7 +167,10 @@ fn a_real_plex_tv_url_gets_the_same_plan() {
         .iter()
         .map(|r| r.headers.get("x-plex-client-identifier").cloned())
         .collect();
-    assert!(sent.iter().all(|h| h.as_deref() == Some(id.trim())), "{sent:?}");
+    assert!(
+        sent.iter().all(|h| h.as_deref() == Some(id.trim())),
+        "{sent:?}"
+    );
 }
 
 #[test]
@@ -164,7 +196,10 @@ fn unknown_server_lists_the_owned_servers() {
     assert_one_clear_line(&out, "'nosuch'");
     let err = stderr_of(&out);
     assert!(err.contains("noodle") && err.contains("doodoo"), "{err}");
-    assert!(!err.contains("friends-server"), "lists only owned servers: {err}");
+    assert!(
+        !err.contains("friends-server"),
+        "lists only owned servers: {err}"
+    );
 
     let out = against(&fake, &dir, &fake.sandbox.owner_token())
         .args(["sync", "--source", "noodle", "--dest", "Noodle"])
@@ -186,8 +221,15 @@ fn unknown_user_is_one_clear_line() {
 #[test]
 fn malformed_config_is_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("sharesync.toml"), "[limits]\nconcurrency = \"lots\"\n").unwrap();
-    let out = sharesync(&dir).args(["sync", "--sandbox"]).output().unwrap();
+    std::fs::write(
+        dir.path().join("sharesync.toml"),
+        "[limits]\nconcurrency = \"lots\"\n",
+    )
+    .unwrap();
+    let out = sharesync(&dir)
+        .args(["sync", "--sandbox"])
+        .output()
+        .unwrap();
     assert_one_clear_line(&out, "limits.concurrency");
 }
 
@@ -221,11 +263,22 @@ fn no_credentials_says_what_to_do() {
 #[test]
 fn servers_lists_ids_and_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sharesync(&dir).args(["servers", "--sandbox", "--json"]).output().unwrap();
+    let out = sharesync(&dir)
+        .args(["servers", "--sandbox", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let servers: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let names: Vec<&str> = servers.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert!(names.contains(&"noodle") && names.contains(&"doodoo"), "{names:?}");
+    let names: Vec<&str> = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"noodle") && names.contains(&"doodoo"),
+        "{names:?}"
+    );
     for lib in servers[0]["libraries"].as_array().unwrap() {
         assert_ne!(lib["id"], lib["key"]);
     }
@@ -234,7 +287,10 @@ fn servers_lists_ids_and_keys() {
 #[test]
 fn login_saves_a_token_only_the_owner_can_read() {
     let dir = tempfile::tempdir().unwrap();
-    let out = sharesync(&dir).args(["login", "--sandbox"]).output().unwrap();
+    let out = sharesync(&dir)
+        .args(["login", "--sandbox"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("enter the code"), "{text}");
@@ -247,4 +303,126 @@ fn login_saves_a_token_only_the_owner_can_read() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "token file mode {mode:o}");
+}
+
+fn doctor_config(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    let path = dir.path().join("doctor.toml");
+    std::fs::write(
+        &path,
+        "[[pair]]\nname = \"main\"\nsource = \"noodle\"\ndest = \"doodoo\"\naliases = { \"Movies 4K\" = \"4K Movies\" }\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn doctor_passes_every_check_against_the_simulated_plex_tv() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let config = doctor_config(&dir);
+    let out = against(&fake, &dir, &fake.sandbox.owner_token())
+        .args(["doctor", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{text}{}", stderr_of(&out));
+    for check in ["config", "data dir", "plex token", "servers", "pair main"] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("ok") && l.contains(check)),
+            "no ok line for {check}:\n{text}"
+        );
+    }
+    assert!(!text.contains("FAIL"), "{text}");
+    assert!(text.contains("5 of 7 libraries match"), "{text}");
+}
+
+#[test]
+fn doctor_names_the_fix_for_a_bad_token() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let config = doctor_config(&dir);
+    let out = against(&fake, &dir, "revoked-token")
+        .args(["doctor", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let fail = text
+        .lines()
+        .position(|l| l.starts_with("FAIL") && l.contains("plex token"))
+        .unwrap_or_else(|| panic!("no failing token line:\n{text}"));
+    let fix = text.lines().nth(fail + 1).unwrap();
+    assert!(
+        fix.contains("fix:") && fix.contains("sharesync login"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("revoked-token"),
+        "the token is never printed"
+    );
+}
+
+#[test]
+fn doctor_reports_a_bad_config_as_a_failed_check() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.toml"), "[limits]\nconcurrency = 0\n").unwrap();
+    let out = sharesync(&dir)
+        .args(["doctor", "--config", "bad.toml"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.starts_with("FAIL  config") && text.contains("limits.concurrency"),
+        "{text}"
+    );
+}
+
+#[test]
+fn health_fails_without_a_connected_bot() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir).arg("health").output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr_of(&out).contains("bot is not running"),
+        "{}",
+        stderr_of(&out)
+    );
+    // A fresh heartbeat and a writable store: healthy.
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/bot-heartbeat"), "").unwrap();
+    let out = sharesync(&dir).arg("health").output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+}
+
+/// The commands `sharesync --help` lists, and the ones README's command table names, agree.
+#[test]
+fn readme_lists_exactly_the_binarys_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sharesync(&dir).arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let from_help: std::collections::BTreeSet<String> = help
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .split("Options:")
+        .next()
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_string)
+        .collect();
+    let readme = include_str!("../../README.md");
+    let from_readme: std::collections::BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `sharesync "))
+        .filter_map(|rest| rest.split(['`', ' ']).next())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        from_help, from_readme,
+        "README's command table and --help differ"
+    );
 }

@@ -1,7 +1,9 @@
 //! Terminal commands. Thin over the engine: every command builds a config, opens a session,
 //! calls the engine, and prints. Errors become one line on stderr and a non-zero exit.
 
+mod doctor;
 mod render;
+mod runs;
 mod sandbox;
 mod sync;
 
@@ -13,7 +15,11 @@ use sharesync::config::{Config, ProcessEnv};
 use sharesync::session::{Session, SessionError};
 
 #[derive(Parser, Debug)]
-#[command(name = "sharesync", version, about = "Keep Plex library access in step across your servers. Only ever adds access.")]
+#[command(
+    name = "sharesync",
+    version,
+    about = "Keep Plex library access in step across your servers. Only ever adds access."
+)]
 pub struct Cli {
     /// Config file (default: sharesync.toml in the working directory, if present).
     #[arg(long, global = true, value_name = "PATH")]
@@ -35,6 +41,22 @@ enum Command {
     Login(LoginArgs),
     /// Run the Discord bot until Ctrl-C or SIGTERM (see docs/discord.md).
     Bot,
+    /// Apply a plan saved by `sync --save-plan FILE`, if it is still current.
+    Apply(runs::ApplyArgs),
+    /// Undo a run: REMOVES exactly the access that run added (asks first; --yes for scripts).
+    Undo(runs::UndoArgs),
+    /// List recent runs, or show one with its per-account results.
+    Runs(runs::RunsArgs),
+    /// Check config, token, servers, library matches, Discord and the data directory.
+    Doctor(DoctorArgs),
+    /// Exit non-zero unless the store is writable and the bot is connected (container health check).
+    Health,
+}
+
+#[derive(Args, Debug)]
+struct DoctorArgs {
+    #[command(flatten)]
+    auth: AuthArgs,
 }
 
 /// Options shared by every command that talks to plex.tv.
@@ -93,19 +115,35 @@ pub async fn main() -> ExitCode {
 }
 
 fn init_logging(debug: bool) {
-    let default = if debug { "sharesync=debug,sharesync_commands=debug,warn" } else { "warn" };
+    let default = if debug {
+        "sharesync=debug,sharesync_commands=debug,warn"
+    } else {
+        "warn"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARESYNC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let config = Config::load(cli.config.as_deref(), &ProcessEnv)?;
+    let load = || Config::load(cli.config.as_deref(), &ProcessEnv);
     match cli.command {
-        Command::Sync(args) => sync::run(config, args).await,
-        Command::Servers(args) => servers(config, args).await,
-        Command::Login(args) => login(config, args).await,
-        Command::Bot => Ok(sharesync_commands::discord::run(config).await.map(|()| ExitCode::SUCCESS)?),
+        // The doctor reports a bad config as one of its checks rather than failing on it.
+        Command::Doctor(args) => Ok(doctor::doctor(cli.config.as_deref(), args.auth).await),
+        Command::Sync(args) => sync::run(load()?, args).await,
+        Command::Servers(args) => servers(load()?, args).await,
+        Command::Login(args) => login(load()?, args).await,
+        Command::Bot => Ok(sharesync_commands::discord::run(load()?)
+            .await
+            .map(|()| ExitCode::SUCCESS)?),
+        Command::Apply(args) => runs::apply_file(load()?, args).await,
+        Command::Undo(args) => runs::undo_run(load()?, args).await,
+        Command::Runs(args) => runs::runs(load()?, args),
+        Command::Health => Ok(doctor::health(&load()?)),
     }
 }
 
@@ -129,9 +167,12 @@ pub async fn connect(
         Some(line.trim().to_string()).filter(|c| !c.is_empty())
     };
     let interactive = !auth.non_interactive && std::io::IsTerminal::is_terminal(&std::io::stdin());
-    let session = Session::connect(&config, interactive.then_some(&prompt as &dyn Fn() -> Option<String>))
-        .await
-        .map_err(explain)?;
+    let session = Session::connect(
+        &config,
+        interactive.then_some(&prompt as &dyn Fn() -> Option<String>),
+    )
+    .await
+    .map_err(explain)?;
     Ok((config, session, sandbox))
 }
 
@@ -179,7 +220,9 @@ async fn login(mut config: Config, args: LoginArgs) -> Result<ExitCode, Failure>
             return Ok(ExitCode::SUCCESS);
         }
         if std::time::Instant::now() >= deadline {
-            return Err(Failure("the code expired before it was linked: run `sharesync login` again".into()));
+            return Err(Failure(
+                "the code expired before it was linked: run `sharesync login` again".into(),
+            ));
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
