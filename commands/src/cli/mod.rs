@@ -22,11 +22,19 @@ use sharesync::session::{Session, SessionError};
 )]
 pub struct Cli {
     /// Config file (default: sharesync.toml in the working directory, if present).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", env = "SHARESYNC_CONFIG")]
     config: Option<PathBuf>,
     /// Print additional details for troubleshooting.
     #[arg(long, global = true)]
     debug: bool,
+    /// Log format on stderr: `human`, or `json` for log collectors.
+    #[arg(
+        long,
+        global = true,
+        env = "SHARESYNC_LOG_FORMAT",
+        default_value = "human"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +65,12 @@ enum Command {
 struct DoctorArgs {
     #[command(flatten)]
     auth: AuthArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Human,
+    Json,
 }
 
 /// Options shared by every command that talks to plex.tv.
@@ -104,7 +118,7 @@ impl<E: std::fmt::Display> From<E> for Failure {
 pub async fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    init_logging(cli.debug);
+    init_logging(cli.debug, cli.log_format);
     match run(cli).await {
         Ok(code) => code,
         Err(Failure(message)) => {
@@ -114,7 +128,8 @@ pub async fn main() -> ExitCode {
     }
 }
 
-fn init_logging(debug: bool) {
+fn init_logging(debug: bool, format: LogFormat) {
+    // Requests are logged at debug level by the client, tokens redacted there.
     let default = if debug {
         "sharesync=debug,sharesync_commands=debug,warn"
     } else {
@@ -122,11 +137,14 @@ fn init_logging(debug: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SHARESYNC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
