@@ -35,7 +35,11 @@ async fn serve_sandbox(accounts: usize) {
     println!("{} {}", sandbox.url(), sandbox.owner_token());
     tokio::task::spawn_blocking(|| {
         let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {}
+        while std::io::stdin()
+            .read_line(&mut sink)
+            .map(|n| n > 0)
+            .unwrap_or(false)
+        {}
     })
     .await
     .ok();
@@ -92,7 +96,11 @@ async fn main() {
         (total - read_done).as_secs_f64()
     );
     println!("  plex.tv requests: {}", client.request_count());
-    println!("  peak RSS: {:.1} MB (before reading: {:.1} MB)", peak_rss_mb(), rss_before);
+    println!(
+        "  peak RSS: {:.1} MB (before reading: {:.1} MB)",
+        peak_rss_mb(),
+        rss_before
+    );
     println!(
         "  plan: {} accounts, {} to update, {} grants",
         p.users.len(),

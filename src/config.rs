@@ -218,7 +218,9 @@ impl Env for ProcessEnv {
         std::env::var(name).ok().filter(|v| !v.is_empty())
     }
     fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
-        std::env::vars().filter(|(k, _)| k.starts_with(prefix)).collect()
+        std::env::vars()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .collect()
     }
 }
 
@@ -248,10 +250,12 @@ impl Config {
             }
         };
         let mut table: toml::Table = match text {
-            Some(t) => t.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-                path: file.clone(),
-                reason: e.message().to_string(),
-            })?,
+            Some(t) => t
+                .parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: file.clone(),
+                    reason: e.message().to_string(),
+                })?,
             None => toml::Table::new(),
         };
         apply_env(&mut table, env)?;
@@ -263,10 +267,12 @@ impl Config {
 
     /// Parse a TOML string with no environment (tests, examples).
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Syntax {
-            path: PathBuf::from("<string>"),
-            reason: e.message().to_string(),
-        })?;
+        let table: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                    path: PathBuf::from("<string>"),
+                    reason: e.message().to_string(),
+                })?;
         let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| invalid(e.path().to_string(), e.inner().message()))?;
         config.validate()?;
@@ -296,7 +302,10 @@ impl Config {
                 return Err(invalid(key("name"), "must not be empty"));
             }
             if !names.insert(pair.name.to_lowercase()) {
-                return Err(invalid(key("name"), format!("'{}' is used by two pairs", pair.name)));
+                return Err(invalid(
+                    key("name"),
+                    format!("'{}' is used by two pairs", pair.name),
+                ));
             }
             if pair.source.trim().is_empty() || pair.dest.trim().is_empty() {
                 return Err(invalid(key("source"), "source and dest must name a server"));
@@ -396,7 +405,9 @@ fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> 
             t.insert(key.to_string(), value);
         }
     };
-    let token = env.var("PLEX_ACCOUNT_TOKEN").or_else(|| env.var("PLEX_TOKEN"));
+    let token = env
+        .var("PLEX_ACCOUNT_TOKEN")
+        .or_else(|| env.var("PLEX_TOKEN"));
     for (var, key, value) in [
         ("PLEX_ACCOUNT_TOKEN", "token", token),
         ("PLEX_TV_URL", "url", env.var("PLEX_TV_URL")),
@@ -454,7 +465,10 @@ fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> 
     }
 
     // PLEX_SERVER_SOURCE / PLEX_SERVER_DEST make a pair when the file names none.
-    let no_pairs = table.get("pair").and_then(|p| p.as_array()).is_none_or(|a| a.is_empty());
+    let no_pairs = table
+        .get("pair")
+        .and_then(|p| p.as_array())
+        .is_none_or(|a| a.is_empty());
     if let (true, Some(source), Some(dest)) = (
         no_pairs,
         env.var("PLEX_SERVER_SOURCE"),
@@ -464,7 +478,10 @@ fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> 
         pair.insert("name".into(), "default".into());
         pair.insert("source".into(), source.into());
         pair.insert("dest".into(), dest.into());
-        table.insert("pair".into(), toml::Value::Array(vec![toml::Value::Table(pair)]));
+        table.insert(
+            "pair".into(),
+            toml::Value::Array(vec![toml::Value::Table(pair)]),
+        );
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ use sharesync::config::{Config, ConfigError};
 use sharesync::plex::ApiFamily;
 
 fn env(vars: &[(&str, &str)]) -> BTreeMap<String, String> {
-    vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    vars.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn load(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -117,7 +119,10 @@ fn seed_variables_work_without_a_file() {
     )
     .unwrap();
     let pair = c.pair(None).unwrap();
-    assert_eq!((pair.source.as_str(), pair.dest.as_str()), ("noodle", "doodoo"));
+    assert_eq!(
+        (pair.source.as_str(), pair.dest.as_str()),
+        ("noodle", "doodoo")
+    );
     assert_eq!(c.plex.username.as_deref(), Some("me"));
     assert_eq!(c.plex.mfa_code.as_deref(), Some("123456"));
 }
@@ -129,25 +134,37 @@ fn invalid_files_name_the_key_and_the_reason() {
     let e = err("[limits]\nconcurrency = \"many\"");
     assert!(e.contains("limits.concurrency"), "{e}");
     let e = err("[limits]\nconcurrency = 0");
-    assert!(e.contains("limits.concurrency") && e.contains("at least 1"), "{e}");
+    assert!(
+        e.contains("limits.concurrency") && e.contains("at least 1"),
+        "{e}"
+    );
     let e = err("[plex]\ntokn = \"x\"");
     assert!(e.contains("plex") && e.contains("tokn"), "{e}");
     let e = err("[plex]\napi = \"v3\"");
     assert!(e.contains("plex.api"), "{e}");
     let e = err("[[pair]]\nname = \"a\"\nsource = \"x\"\ndest = \"X\"");
-    assert!(e.contains("pair[0].dest") && e.contains("same server"), "{e}");
+    assert!(
+        e.contains("pair[0].dest") && e.contains("same server"),
+        "{e}"
+    );
     let e = err("[[schedule]]\nname = \"n\"\npair = \"nope\"\ncron = \"0 3 * * *\"");
     assert!(e.contains("schedule[0].pair"), "{e}");
     let e = err("[plex]\nurl = \"not a url\"");
     assert!(e.contains("plex.url"), "{e}");
-    let e = load("", &[("SHARESYNC_A__B__C", "1")]).unwrap_err().to_string();
+    let e = load("", &[("SHARESYNC_A__B__C", "1")])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("SHARESYNC_A__B__C"), "{e}");
 }
 
 #[test]
 fn pair_selection_explains_what_to_do() {
     let none = load("", &[]).unwrap();
-    assert!(none.pair(None).unwrap_err().to_string().contains("--source"));
+    assert!(none
+        .pair(None)
+        .unwrap_err()
+        .to_string()
+        .contains("--source"));
     let two = load(
         "[[pair]]\nname='a'\nsource='x'\ndest='y'\n[[pair]]\nname='b'\nsource='x'\ndest='z'",
         &[],

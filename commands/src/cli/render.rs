@@ -10,11 +10,25 @@ fn list(items: &[String]) -> String {
     format!("[{}]", quoted.join(", "))
 }
 
-pub fn plan(plan: &Plan) -> String {
+/// The plan in the seed script's shape; `applying` when `--apply` follows it.
+pub fn plan(plan: &Plan, applying: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Source server: {} ({})", plan.source.name, plan.source.machine_identifier);
-    let _ = writeln!(out, "Destination server: {} ({})", plan.dest.name, plan.dest.machine_identifier);
-    let _ = writeln!(out, "Mode: DRY RUN (no changes will be made)");
+    let _ = writeln!(
+        out,
+        "Source server: {} ({})",
+        plan.source.name, plan.source.machine_identifier
+    );
+    let _ = writeln!(
+        out,
+        "Destination server: {} ({})",
+        plan.dest.name, plan.dest.machine_identifier
+    );
+    let mode = if applying {
+        "APPLY (only adds access; the plan is re-checked against fresh state first)"
+    } else {
+        "DRY RUN (no changes will be made)"
+    };
+    let _ = writeln!(out, "Mode: {mode}");
     for w in &plan.warnings {
         let _ = writeln!(out, "Warning: {w}");
     }
@@ -22,11 +36,18 @@ pub fn plan(plan: &Plan) -> String {
     let dest = &plan.dest.name;
     for u in &plan.users {
         let name = u.display_name();
-        let _ = writeln!(out, "  User '{name}': source has {}", list(&u.source_libraries));
+        let _ = writeln!(
+            out,
+            "  User '{name}': source has {}",
+            list(&u.source_libraries)
+        );
         let line = match u.outcome {
             Outcome::Grant => format!("Will add on dest for user '{name}': {}", list(&u.add)),
             Outcome::NewShare => format!("Will share {dest} with user '{name}': {}", list(&u.add)),
-            Outcome::Pending => format!("Will add to the pending invite on dest for user '{name}': {}", list(&u.add)),
+            Outcome::Pending => format!(
+                "Will add to the pending invite on dest for user '{name}': {}",
+                list(&u.add)
+            ),
             Outcome::InSync => format!("Already has every matching library on {dest}"),
             Outcome::DestAll => format!("Already has all libraries on {dest}"),
             Outcome::NoMatch => format!("None of these libraries exist on {dest}"),
@@ -42,7 +63,11 @@ pub fn plan(plan: &Plan) -> String {
     }
     let _ = writeln!(out, "\nSummary:");
     let _ = writeln!(out, "  Users updated: {}", plan.summary.users_to_update);
-    let _ = writeln!(out, "  Library grants added on destination: {}", plan.summary.grants_to_add);
+    let _ = writeln!(
+        out,
+        "  Library grants added on destination: {}",
+        plan.summary.grants_to_add
+    );
     let counts: Vec<String> = Outcome::ALL
         .iter()
         .map(|o| (o, plan.count(*o)))
@@ -52,7 +77,12 @@ pub fn plan(plan: &Plan) -> String {
     if !counts.is_empty() {
         let _ = writeln!(out, "  Accounts by outcome: {}", counts.join(", "));
     }
-    let _ = writeln!(out, "  No changes were applied because this was a dry run. Use --apply to push updates.");
+    if !applying {
+        let _ = writeln!(
+            out,
+            "  No changes were applied because this was a dry run. Use --apply to push updates."
+        );
+    }
     out
 }
 
@@ -60,9 +90,17 @@ pub fn servers(servers: &[Server]) -> String {
     let mut out = String::new();
     for s in servers {
         let _ = writeln!(out, "{} ({})", s.name, s.machine_id);
-        let _ = writeln!(out, "  {:<30} {:<8} {:>12} {:>5}", "library", "type", "id", "key");
+        let _ = writeln!(
+            out,
+            "  {:<30} {:<8} {:>12} {:>5}",
+            "library", "type", "id", "key"
+        );
         for l in &s.libraries {
-            let _ = writeln!(out, "  {:<30} {:<8} {:>12} {:>5}", l.title, l.kind, l.id, l.key);
+            let _ = writeln!(
+                out,
+                "  {:<30} {:<8} {:>12} {:>5}",
+                l.title, l.kind, l.id, l.key
+            );
         }
     }
     if servers.is_empty() {

@@ -28,6 +28,9 @@ pub struct SyncArgs {
     /// Write the plan JSON to FILE (for `sharesync apply FILE` after review).
     #[arg(long, value_name = "FILE")]
     save_plan: Option<PathBuf>,
+    /// Apply the plan after printing it (stale-checked, recorded; see `sharesync runs`).
+    #[arg(long)]
+    apply: bool,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -72,7 +75,11 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else {
-        print!("{}", render::plan(&plan));
+        print!("{}", render::plan(&plan, args.apply));
+    }
+    if args.apply {
+        return super::runs::apply_after_plan(&config, &session, &pair, &plan, args.only_users)
+            .await;
     }
     Ok(ExitCode::SUCCESS)
 }

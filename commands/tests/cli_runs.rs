@@ -1,0 +1,173 @@
+//! The built `sharesync` binary's apply path against one simulated plex.tv that outlives the
+//! processes: `sync --save-plan`, `apply FILE` (stale-checked), `sync --apply`, `runs`,
+//! `runs RUN`, and `undo RUN` (refused without confirmation off a terminal, done with --yes).
+
+use assert_cmd::Command;
+use sharesync::sandbox::{Sandbox, Scenario};
+
+struct Fake {
+    sandbox: Sandbox,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn fake() -> Fake {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let sandbox = runtime.block_on(Sandbox::start(Scenario::demo())).unwrap();
+    Fake {
+        sandbox,
+        _runtime: runtime,
+    }
+}
+
+/// The binary in `dir` (its data directory is `dir/data`) against the fake, no real config.
+fn sharesync(fake: &Fake, dir: &tempfile::TempDir) -> Command {
+    let mut cmd = Command::cargo_bin("sharesync").unwrap();
+    cmd.current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("USER", "tester")
+        .env("PLEX_TV_URL", fake.sandbox.url())
+        .env("PLEX_ACCOUNT_TOKEN", fake.sandbox.owner_token())
+        .env("PLEX_SERVER_SOURCE", "noodle")
+        .env("PLEX_SERVER_DEST", "doodoo")
+        .env("SHARESYNC_LIMITS__WRITES_PER_SECOND", "0");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn writes(fake: &Fake) -> usize {
+    fake.sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .count()
+}
+
+#[test]
+fn save_apply_list_show_and_undo() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+
+    // A reviewed plan, then a change on plex.tv: the saved plan is stale, nothing is written.
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    let before = fake.sandbox.world();
+    let mid = before.server_by_name("doodoo").unwrap().machine_id.clone();
+    let alice = before.account_by_name("alice").unwrap().id;
+    let extra = before
+        .server_by_name("doodoo")
+        .unwrap()
+        .libraries
+        .iter()
+        .map(|l| l.id)
+        .find(|id| {
+            !before
+                .visible_section_ids(&mid, alice)
+                .unwrap_or_default()
+                .contains(id)
+        })
+        .unwrap();
+    let original = fake.sandbox.with_world(|w| {
+        let share = w
+            .shares
+            .values_mut()
+            .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+            .unwrap();
+        let original = share.section_ids.clone();
+        share.section_ids.insert(extra);
+        original
+    });
+    fake.sandbox.clear_requests();
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "plan.json"]));
+    assert!(!ok, "a stale plan must not apply: {out}");
+    assert!(
+        err.contains("nothing was written") && err.contains("alice"),
+        "{err}"
+    );
+    assert_eq!(writes(&fake), 0);
+
+    // Put it back: the saved plan is current again and applies.
+    fake.sandbox.with_world(|w| {
+        let share = w
+            .shares
+            .values_mut()
+            .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+            .unwrap();
+        share.section_ids = original;
+    });
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "plan.json"]));
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("Summary (run 1):"), "{out}");
+    assert!(out.contains("Failures: 0"), "{out}");
+    assert!(
+        err.contains("alice: written"),
+        "plain progress lines off a terminal: {err}"
+    );
+    let applied_writes = writes(&fake);
+    assert!(applied_writes > 0);
+
+    // Converged: `sync --apply` has nothing to do and writes nothing.
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
+    assert!(ok, "{err}");
+    assert!(out.contains("Nothing to apply"), "{out}");
+    assert_eq!(writes(&fake), applied_writes);
+
+    // The record.
+    let (ok, out, _) = run(sharesync(&fake, &dir).arg("runs"));
+    assert!(ok);
+    assert!(
+        out.contains("#1") && out.contains("finished") && out.contains("cli:tester"),
+        "{out}"
+    );
+    let (ok, out, _) = run(sharesync(&fake, &dir).args(["runs", "1"]));
+    assert!(ok);
+    assert!(out.contains("alice (grant): applied"), "{out}");
+    assert!(out.contains("[verified]"), "{out}");
+    let (ok, out, _) = run(sharesync(&fake, &dir).args(["runs", "1", "--json"]));
+    assert!(ok);
+    let detail: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(detail["run"]["status"], "finished");
+
+    // Undo asks first; off a terminal without --yes it refuses and changes nothing.
+    let world = fake.sandbox.world();
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["undo", "1"]));
+    assert!(!ok);
+    assert!(out.contains("REMOVES access"), "{out}");
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(fake.sandbox.world(), world);
+
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["undo", "1", "--yes"]));
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("Library grants removed:"), "{out}");
+    let after = fake.sandbox.world();
+    for (id, share) in &before.shares {
+        // Back to the start: every share the run touched holds what it held before.
+        if share.machine_id == mid {
+            let now = after
+                .shares
+                .get(id)
+                .expect("pre-existing shares are never deleted");
+            assert_eq!(now.section_ids, share.section_ids, "share {id}");
+            assert_eq!(now.all_libraries, share.all_libraries);
+        }
+    }
+    assert_eq!(
+        after.shares_on(&mid).count(),
+        before.shares_on(&mid).count(),
+        "shares the run created are deleted"
+    );
+    let (_, out, _) = run(sharesync(&fake, &dir).arg("runs"));
+    assert!(out.contains("undo of run 1"), "{out}");
+}

@@ -1,0 +1,384 @@
+//! One account's writes: decide from the latest read, record the intent, send through the
+//! limiter, record the outcome; on a failure worth retrying, wait, RE-READ the destination (the
+//! write may have landed though its answer was lost) and decide again. Deciding from a fresh
+//! read each time is what makes retries idempotent: a landed write shows up as "nothing left to
+//! send".
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::time::Instant;
+
+use super::limiter::WriteLimiter;
+use super::retry::{Backoff, RetryPolicy};
+use super::view::{DestView, Snapshot};
+use super::{AccountReport, Progress};
+use crate::model::{Account, AccountId, LibraryId, ServerRef, Share, ShareId};
+use crate::plex::{PlexClient, PlexError};
+use crate::store::{
+    AccountResult, GrantAction, GrantId, GrantIntent, GrantState, RunId, Store, StoreError,
+};
+
+/// Everything one run's writes share.
+pub(super) struct Ctx<'a> {
+    pub client: &'a PlexClient,
+    pub store: &'a Store,
+    pub run: RunId,
+    pub dest: &'a ServerRef,
+    pub view: &'a DestView<'a>,
+    pub limiter: &'a WriteLimiter,
+    pub retry: &'a RetryPolicy,
+    pub writes: &'a AtomicU64,
+    pub progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
+/// A request to plex.tv. `Update` carries the complete new list (plex.tv replaces).
+#[derive(Debug, Clone)]
+pub(super) enum WriteOp {
+    Update {
+        share: Share,
+        libraries: BTreeSet<LibraryId>,
+    },
+    Create {
+        account: Account,
+        libraries: BTreeSet<LibraryId>,
+    },
+    /// Only `undo`, only for a share the undone run created.
+    Delete { share: ShareId },
+}
+
+/// What an account needs, judged from one read.
+#[derive(Debug)]
+pub(super) enum Step {
+    /// Nothing left to send: the change is in place.
+    Done,
+    /// Nothing will be sent, for this reason.
+    Skip(String),
+    /// Send `op`; it changes `changing` (id → title).
+    Send {
+        op: Box<WriteOp>,
+        changing: BTreeMap<LibraryId, String>,
+    },
+}
+
+/// One account's change, for the executor (a grant or an undo).
+pub(super) trait Change: Sync {
+    fn account_id(&self) -> AccountId;
+    fn name(&self) -> &str;
+    fn action(&self) -> GrantAction;
+    /// The plan outcome behind it (`grant`, `new_share`, `pending`) or `undo`.
+    fn planned(&self) -> &str;
+    /// Every library it is about (id → title).
+    fn scope(&self) -> &BTreeMap<LibraryId, String>;
+    /// Why nothing was sent when everything was already in place.
+    fn already_done_text(&self) -> String;
+    /// What to send now. `limit`: once an intent is recorded, only libraries in it.
+    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step;
+
+    fn report(
+        &self,
+        result: AccountResult,
+        reason: Option<String>,
+        done: &BTreeMap<LibraryId, String>,
+        missing: &BTreeMap<LibraryId, String>,
+        share: Option<(ShareId, bool)>,
+    ) -> AccountReport {
+        AccountReport {
+            account_id: self.account_id(),
+            name: self.name().to_string(),
+            planned: self.planned().to_string(),
+            result,
+            reason,
+            libraries: done.values().cloned().collect(),
+            missing: missing.values().cloned().collect(),
+            share_id: share.map(|s| s.0),
+            created_share: share.is_some_and(|s| s.1),
+            requests: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Ended {
+    /// plex.tv accepted a write (or a re-read showed an earlier one had landed).
+    Written {
+        share_id: Option<ShareId>,
+        created: bool,
+    },
+    /// Already in place; nothing sent.
+    AlreadyDone,
+    Skipped(String),
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct Driven {
+    pub ended: Ended,
+    /// The grant rows recorded for this account (empty when nothing was sent).
+    pub grants: Vec<GrantId>,
+    /// What those rows are about (id → title).
+    pub changing: BTreeMap<LibraryId, String>,
+    pub requests: u32,
+}
+
+impl Driven {
+    pub fn without_request(ended: Ended) -> Self {
+        Driven {
+            ended,
+            grants: Vec::new(),
+            changing: BTreeMap::new(),
+            requests: 0,
+        }
+    }
+}
+
+/// Errors that end the whole run.
+#[derive(Debug)]
+pub(super) enum Fatal {
+    TokenRejected,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Fatal {
+    fn from(e: StoreError) -> Self {
+        Fatal::Store(e)
+    }
+}
+
+/// Worth a re-read and another try even though not transient: a create refused because the
+/// share exists (it may be ours, landed), an update or delete of a share that is gone.
+fn worth_rereading(e: &PlexError, op: &WriteOp) -> bool {
+    match (op, e) {
+        (WriteOp::Create { .. }, PlexError::Rejected { status, .. }) => {
+            matches!(status, 400 | 409 | 422)
+        }
+        (WriteOp::Update { .. } | WriteOp::Delete { .. }, PlexError::NotFound(_)) => true,
+        _ => false,
+    }
+}
+
+struct Intent {
+    ids: Vec<GrantId>,
+    changing: BTreeMap<LibraryId, String>,
+    created: bool,
+}
+
+pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, Fatal> {
+    let mut snapshot = ctx.view.current();
+    let mut need_read: Option<Instant> = None;
+    let mut attempt: u32 = 0;
+    let mut intent: Option<Intent> = None;
+    let mut requests: u32 = 0;
+    let mut last_error = String::new();
+
+    // Give up on the account with `reason`; grant rows already recorded become `failed`.
+    let give_up =
+        |intent: Option<Intent>, reason: String, requests: u32| -> Result<Driven, Fatal> {
+            let (grants, changing) = match intent {
+                Some(i) => {
+                    ctx.store
+                        .record_outcome(&i.ids, GrantState::Failed, Some(&reason), None)?;
+                    (i.ids, i.changing)
+                }
+                None => (Vec::new(), BTreeMap::new()),
+            };
+            Ok(Driven {
+                ended: Ended::Failed(reason),
+                grants,
+                changing,
+                requests,
+            })
+        };
+
+    loop {
+        if let Some(since) = need_read.take() {
+            match ctx.view.fresh_since(since).await {
+                Ok(s) => snapshot = s,
+                Err(PlexError::BadToken) => {
+                    if let Some(i) = &intent {
+                        ctx.store.record_outcome(
+                            &i.ids,
+                            GrantState::Failed,
+                            Some("token rejected"),
+                            None,
+                        )?;
+                    }
+                    return Err(Fatal::TokenRejected);
+                }
+                Err(e) => {
+                    let reason = format!(
+                        "{last_error}; then could not re-read {} to check: {e}",
+                        ctx.dest.name
+                    );
+                    if !e.is_transient() || attempt >= ctx.retry.retries {
+                        return give_up(intent, reason, requests);
+                    }
+                    match ctx.retry.backoff(attempt, &e) {
+                        Backoff::Wait(wait) => {
+                            attempt += 1;
+                            tokio::time::sleep(wait).await;
+                            need_read = Some(since);
+                            continue;
+                        }
+                        Backoff::TooLong(_) => return give_up(intent, reason, requests),
+                    }
+                }
+            }
+        }
+
+        let limit: Option<BTreeSet<LibraryId>> = intent
+            .as_ref()
+            .map(|i| i.changing.keys().copied().collect());
+        let (op, changing) = match change.decide(&snapshot, limit.as_ref()) {
+            Step::Done => {
+                return Ok(match intent {
+                    Some(i) => {
+                        // An earlier request landed although its answer was lost or an error.
+                        let share_id = snapshot
+                            .sharing
+                            .shares
+                            .get(&change.account_id())
+                            .map(|s| s.id);
+                        ctx.store.record_outcome(
+                            &i.ids,
+                            GrantState::Applied,
+                            Some(&format!("landed although plex.tv answered: {last_error}")),
+                            share_id,
+                        )?;
+                        Driven {
+                            ended: Ended::Written {
+                                share_id,
+                                created: i.created,
+                            },
+                            grants: i.ids,
+                            changing: i.changing,
+                            requests,
+                        }
+                    }
+                    None => Driven {
+                        requests,
+                        ..Driven::without_request(Ended::AlreadyDone)
+                    },
+                });
+            }
+            Step::Skip(reason) => {
+                return match intent {
+                    Some(_) => give_up(intent, reason, requests).map(|mut d| {
+                        if let Ended::Failed(r) = d.ended {
+                            d.ended = Ended::Skipped(r);
+                        }
+                        d
+                    }),
+                    None => Ok(Driven {
+                        requests,
+                        ..Driven::without_request(Ended::Skipped(reason))
+                    }),
+                };
+            }
+            Step::Send { op, changing } => (*op, changing),
+        };
+
+        let (share_id, created) = match &op {
+            WriteOp::Update { share, .. } => (Some(share.id), false),
+            WriteOp::Create { .. } => (None, true),
+            WriteOp::Delete { share } => (Some(*share), false),
+        };
+        // The intent is on record BEFORE the request leaves.
+        let ids = match &mut intent {
+            None => {
+                let libraries: Vec<(LibraryId, String)> =
+                    changing.iter().map(|(id, t)| (*id, t.clone())).collect();
+                let ids = ctx.store.record_intent(&GrantIntent {
+                    run: ctx.run,
+                    account_id: change.account_id(),
+                    account_name: change.name(),
+                    server: ctx.dest,
+                    share_id,
+                    libraries: &libraries,
+                    action: change.action(),
+                    created_share: created,
+                })?;
+                intent = Some(Intent {
+                    ids: ids.clone(),
+                    changing,
+                    created,
+                });
+                ids
+            }
+            Some(i) => {
+                ctx.store.record_attempt(&i.ids, share_id, created)?;
+                i.created = created;
+                i.ids.clone()
+            }
+        };
+
+        let permit = ctx.limiter.acquire().await;
+        ctx.writes.fetch_add(1, Ordering::Relaxed);
+        requests += 1;
+        let mid = &ctx.dest.machine_id;
+        let result = match &op {
+            WriteOp::Update { share, libraries } => ctx
+                .client
+                .update_share(mid, share, libraries)
+                .await
+                .map(|()| share.id),
+            WriteOp::Create { account, libraries } => {
+                ctx.client.create_share(mid, account, libraries).await
+            }
+            WriteOp::Delete { share } => {
+                ctx.client.delete_share(mid, *share).await.map(|()| *share)
+            }
+        };
+        drop(permit);
+        let answered = Instant::now();
+
+        let e = match result {
+            Ok(share_id) => {
+                ctx.store
+                    .record_outcome(&ids, GrantState::Applied, None, Some(share_id))?;
+                let i = intent.expect("recorded above");
+                return Ok(Driven {
+                    ended: Ended::Written {
+                        share_id: Some(share_id),
+                        created,
+                    },
+                    grants: i.ids,
+                    changing: i.changing,
+                    requests,
+                });
+            }
+            Err(PlexError::BadToken) => {
+                ctx.store
+                    .record_outcome(&ids, GrantState::Failed, Some("token rejected"), None)?;
+                return Err(Fatal::TokenRejected);
+            }
+            Err(e) => e,
+        };
+        last_error = e.to_string();
+        if !(e.is_transient() || worth_rereading(&e, &op)) || attempt >= ctx.retry.retries {
+            return give_up(intent, last_error, requests);
+        }
+        let wait = match ctx.retry.backoff(attempt, &e) {
+            Backoff::Wait(wait) => wait,
+            Backoff::TooLong(asked) => {
+                let reason = format!(
+                    "{last_error} (plex.tv asked to wait {} s, longer than sharesync waits)",
+                    asked.as_secs()
+                );
+                return give_up(intent, reason, requests);
+            }
+        };
+        if matches!(e, PlexError::RateLimited { .. }) {
+            ctx.limiter.pause_for(wait);
+        }
+        attempt += 1;
+        (ctx.progress)(Progress::Retrying {
+            account: change.name().to_string(),
+            attempt,
+            wait,
+            reason: last_error.clone(),
+        });
+        tokio::time::sleep(wait).await;
+        need_read = Some(answered);
+    }
+}

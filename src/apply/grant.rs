@@ -1,0 +1,143 @@
+//! What applying a plan asks of each account: add the planned destination libraries, as a
+//! union with what the share has now.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::drive::{Change, Step, WriteOp};
+use super::view::Snapshot;
+use crate::model::{Access, Account, AccountId, LibraryId, SharingState};
+use crate::plan::{Outcome, Plan};
+use crate::store::GrantAction;
+
+#[derive(Debug, Clone)]
+pub(super) struct GrantTarget {
+    pub account: Account,
+    pub name: String,
+    pub planned: Outcome,
+    /// Destination libraries to add: global id → title.
+    pub add: BTreeMap<LibraryId, String>,
+    pub dest_name: String,
+}
+
+/// The accounts a (fresh) plan writes to, with what to add.
+pub(super) fn targets(plan: &Plan, state: &SharingState) -> Vec<GrantTarget> {
+    plan.to_update()
+        .filter(|u| !u.add_ids.is_empty())
+        .map(|u| GrantTarget {
+            account: state
+                .accounts
+                .get(&u.account_id)
+                .cloned()
+                .unwrap_or(Account {
+                    id: u.account_id,
+                    username: u.username.clone(),
+                    email: u.email.clone(),
+                    title: u.title.clone(),
+                    kind: u.kind,
+                }),
+            name: u.display_name(),
+            planned: u.outcome,
+            add: u
+                .add_ids
+                .iter()
+                .map(|id| {
+                    let title = state
+                        .dest
+                        .server
+                        .library(*id)
+                        .map(|l| l.title.clone())
+                        .unwrap_or_else(|| format!("library {id}"));
+                    (*id, title)
+                })
+                .collect(),
+            dest_name: state.dest.server.name.clone(),
+        })
+        .collect()
+}
+
+impl Change for GrantTarget {
+    fn account_id(&self) -> AccountId {
+        self.account.id
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn action(&self) -> GrantAction {
+        GrantAction::Add
+    }
+
+    fn planned(&self) -> &str {
+        self.planned.as_str()
+    }
+
+    fn scope(&self) -> &BTreeMap<LibraryId, String> {
+        &self.add
+    }
+
+    fn already_done_text(&self) -> String {
+        format!(
+            "already has every planned library on {} (nothing sent)",
+            self.dest_name
+        )
+    }
+
+    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step {
+        let server = &snapshot.sharing.server;
+        let wanted: BTreeMap<LibraryId, String> = self
+            .add
+            .iter()
+            .filter(|(id, _)| limit.is_none_or(|l| l.contains(id)))
+            .filter(|(id, _)| server.library(**id).is_some())
+            .map(|(id, t)| (*id, t.clone()))
+            .collect();
+        if wanted.is_empty() {
+            return Step::Skip(format!(
+                "the planned libraries no longer exist on {}",
+                self.dest_name
+            ));
+        }
+        match snapshot.sharing.shares.get(&self.account.id) {
+            // Never turn All into a list: an explicit list would drop libraries added later.
+            Some(share) if share.access == Access::All => Step::Skip(format!(
+                "already has all libraries on {} (nothing sent)",
+                self.dest_name
+            )),
+            Some(share) => {
+                let current = match &share.access {
+                    Access::Libraries(ids) => ids.clone(),
+                    Access::All => unreachable!("handled above"),
+                };
+                let missing: BTreeMap<LibraryId, String> = wanted
+                    .into_iter()
+                    .filter(|(id, _)| !current.contains(id))
+                    .collect();
+                if missing.is_empty() {
+                    return Step::Done;
+                }
+                // The union of what the share has NOW and what it gains: plex.tv replaces.
+                let mut libraries = current;
+                libraries.extend(missing.keys().copied());
+                Step::Send {
+                    op: Box::new(WriteOp::Update {
+                        share: share.clone(),
+                        libraries,
+                    }),
+                    changing: missing,
+                }
+            }
+            None if self.planned == Outcome::NewShare => Step::Send {
+                op: Box::new(WriteOp::Create {
+                    account: self.account.clone(),
+                    libraries: wanted.keys().copied().collect(),
+                }),
+                changing: wanted,
+            },
+            None => Step::Skip(format!(
+                "the share on {} disappeared after the plan was made; plan again",
+                self.dest_name
+            )),
+        }
+    }
+}
