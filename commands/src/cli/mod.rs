@@ -47,8 +47,6 @@ enum Command {
     Servers(ServersArgs),
     /// Sign in with a PIN at plex.tv/link and save the token for later runs.
     Login(LoginArgs),
-    /// Run the Discord bot until Ctrl-C or SIGTERM (see docs/discord.md).
-    Bot,
     /// Apply a plan saved by `sync --save-plan FILE`, if it is still current.
     Apply(runs::ApplyArgs),
     /// Undo a run: REMOVES exactly the access that run added (asks first; --yes for scripts).
@@ -155,9 +153,6 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sync(args) => sync::run(load()?, args).await,
         Command::Servers(args) => servers(load()?, args).await,
         Command::Login(args) => login(load()?, args).await,
-        Command::Bot => Ok(sharesync_commands::discord::run(load()?)
-            .await
-            .map(|()| ExitCode::SUCCESS)?),
         Command::Apply(args) => runs::apply_file(load()?, args).await,
         Command::Undo(args) => runs::undo_run(load()?, args).await,
         Command::Runs(args) => runs::runs(load()?, args),
