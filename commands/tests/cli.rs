@@ -426,3 +426,19 @@ fn readme_lists_exactly_the_binarys_commands() {
         "README's command table and --help differ"
     );
 }
+
+#[test]
+fn bot_with_an_incomplete_discord_config_names_every_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sharesync.toml"),
+        "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n[discord]\nguild_ids = [1]\n",
+    )
+    .unwrap();
+    let out = sharesync(&dir).arg("bot").output().unwrap();
+    assert!(!out.status.success());
+    let err = stderr_of(&out);
+    assert!(err.contains("config key `discord.token`"), "{err}");
+    assert!(err.contains("config key `discord.admin_role_ids`"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -20,7 +20,6 @@ use super::{connect, AuthArgs};
 
 /// How old the bot's heartbeat may be before `health` calls the bot disconnected.
 pub const HEARTBEAT_MAX_AGE: Duration = Duration::from_secs(120);
-pub const HEARTBEAT_FILE: &str = "bot-heartbeat";
 
 struct Report {
     failed: bool,
@@ -330,7 +329,9 @@ pub fn health(config: &Config) -> ExitCode {
         eprintln!("unhealthy: the store is not writable: {e}");
         return ExitCode::FAILURE;
     }
-    let beat = config.data_dir.join(HEARTBEAT_FILE);
+    let beat = config
+        .data_dir
+        .join(sharesync_commands::discord::HEARTBEAT_FILE);
     let age = std::fs::metadata(&beat)
         .and_then(|m| m.modified())
         .ok()

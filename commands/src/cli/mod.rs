@@ -53,6 +53,8 @@ enum Command {
     Undo(runs::UndoArgs),
     /// List recent runs, or show one with its per-account results.
     Runs(runs::RunsArgs),
+    /// Run the Discord bot (slash commands, buttons, schedules) until Ctrl-C or SIGTERM.
+    Bot,
     /// Check config, token, servers, library matches, Discord and the data directory.
     Doctor(DoctorArgs),
     /// Exit non-zero unless the store is writable and the bot is connected (container health check).
@@ -157,6 +159,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Undo(args) => runs::undo_run(load()?, args).await,
         Command::Runs(args) => runs::runs(load()?, args),
         Command::Health => Ok(doctor::health(&load()?)),
+        Command::Bot => {
+            sharesync_commands::discord::run(load()?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -1,0 +1,242 @@
+//! Errors: every poise `FrameworkError` variant gets an ephemeral message for the person (when
+//! there is someone to answer) and a log line with detail. Every text goes through [`redact`]
+//! first, so neither the Discord token nor the Plex token can reach a message or a log.
+
+use poise::serenity_prelude as serenity;
+
+use super::Data;
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+pub type Context<'a> = poise::Context<'a, Data, Error>;
+
+/// An error whose text is meant for the person who ran the command, as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+pub fn user(msg: impl Into<String>) -> Error {
+    Box::new(UserError(msg.into()))
+}
+
+/// Replace every secret (at least 4 characters long) in `text`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s.as_str(), "[redacted]");
+    }
+    out
+}
+
+fn command_name(ctx: &Context<'_>) -> String {
+    ctx.command().qualified_name.to_string()
+}
+
+async fn tell(ctx: Context<'_>, text: String) {
+    let text = redact(&text, &ctx.data().secrets);
+    let reply = poise::CreateReply::default()
+        .content(super::render::ellipsis(&text, 1900))
+        .ephemeral(true)
+        .allowed_mentions(serenity::CreateAllowedMentions::new());
+    if let Err(e) = ctx.send(reply).await {
+        tracing::warn!(command = %command_name(&ctx), "could not send the error message: {}", redact(&e.to_string(), &ctx.data().secrets));
+    }
+}
+
+/// What a person sees for a command's error, and whether it deserves a warning in the log.
+pub fn describe(error: &Error) -> (String, bool) {
+    if let Some(u) = error.downcast_ref::<UserError>() {
+        return (u.0.clone(), false);
+    }
+    if let Some(r) = error.downcast_ref::<super::checks::Refusal>() {
+        return (r.to_string(), false);
+    }
+    (format!("Something went wrong: {error}"), true)
+}
+
+pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
+    use poise::FrameworkError as F;
+    match error {
+        F::Setup { error, .. } => {
+            tracing::error!("bot start-up failed (commands may not be registered): {error}");
+        }
+        F::EventHandler {
+            error,
+            event,
+            framework,
+            ..
+        } => {
+            let text = redact(&error.to_string(), &framework.user_data.secrets);
+            tracing::error!(
+                event = event.snake_case_name(),
+                "event handler failed: {text}"
+            );
+        }
+        F::Command { error, ctx, .. } => {
+            let (text, serious) = describe(&error);
+            let logged = redact(&error.to_string(), &ctx.data().secrets);
+            if serious {
+                tracing::warn!(command = %command_name(&ctx), user = %ctx.author().id, "command failed: {logged}");
+            } else {
+                tracing::info!(command = %command_name(&ctx), user = %ctx.author().id, "command refused: {logged}");
+            }
+            tell(ctx, format!("⚠️ {text}")).await;
+        }
+        F::SubcommandRequired { ctx } => {
+            tracing::info!(command = %command_name(&ctx), "subcommand required");
+            tell(ctx, "Pick one of this command's subcommands.".into()).await;
+        }
+        F::CommandPanic { payload, ctx, .. } => {
+            let detail = redact(
+                payload.as_deref().unwrap_or("(no message)"),
+                &ctx.data().secrets,
+            );
+            tracing::error!(command = %command_name(&ctx), "command panicked: {detail}");
+            tell(ctx, "⚠️ Internal error; it has been logged.".into()).await;
+        }
+        F::ArgumentParse {
+            error, input, ctx, ..
+        } => {
+            tracing::info!(command = %command_name(&ctx), "bad argument {:?}: {error}", input);
+            tell(ctx, format!("⚠️ Could not read an argument: {error}")).await;
+        }
+        F::CommandStructureMismatch {
+            description, ctx, ..
+        } => {
+            tracing::warn!(command = %ctx.command().qualified_name.to_string(), "command structure mismatch (commands need re-registering?): {description}");
+            tell(
+                poise::Context::Application(ctx),
+                "⚠️ This command's definition changed; try again in a minute.".into(),
+            )
+            .await;
+        }
+        F::CooldownHit {
+            remaining_cooldown,
+            ctx,
+            ..
+        } => {
+            tell(
+                ctx,
+                format!(
+                    "Slow down: try again in {} s.",
+                    remaining_cooldown.as_secs() + 1
+                ),
+            )
+            .await;
+        }
+        F::MissingBotPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            tracing::warn!(command = %command_name(&ctx), "bot lacks permissions: {missing_permissions}");
+            tell(
+                ctx,
+                format!("⚠️ The bot lacks these permissions here: {missing_permissions}"),
+            )
+            .await;
+        }
+        F::MissingUserPermissions {
+            missing_permissions,
+            ctx,
+            ..
+        } => {
+            tracing::info!(command = %command_name(&ctx), user = %ctx.author().id, "user lacks permissions");
+            let text = match missing_permissions {
+                Some(p) => format!("You need these permissions: {p}"),
+                None => "You do not have the permissions this command needs.".into(),
+            };
+            tell(ctx, text).await;
+        }
+        F::PermissionFetchFailed { ctx, .. } => {
+            tracing::warn!(command = %command_name(&ctx), "could not fetch permissions");
+            tell(ctx, "⚠️ Could not check permissions; try again.".into()).await;
+        }
+        F::NotAnOwner { ctx, .. } => {
+            tell(ctx, "Only the bot's owners can do that.".into()).await;
+        }
+        F::GuildOnly { ctx, .. } => {
+            tell(ctx, super::checks::Refusal::NotInGuild.to_string()).await;
+        }
+        F::DmOnly { ctx, .. } => {
+            tell(ctx, "This command only works in direct messages.".into()).await;
+        }
+        F::NsfwOnly { ctx, .. } => {
+            tell(ctx, "This command only works in NSFW channels.".into()).await;
+        }
+        F::CommandCheckFailed { error, ctx, .. } => {
+            let text = match &error {
+                Some(e) => describe(e).0,
+                None => super::checks::Refusal::NotAdmin.to_string(),
+            };
+            tracing::info!(command = %command_name(&ctx), user = %ctx.author().id, "refused: {text}");
+            tell(ctx, text).await;
+        }
+        F::DynamicPrefix { error, .. } => {
+            tracing::warn!("dynamic prefix failed: {error}");
+        }
+        F::UnknownCommand { msg, .. } => {
+            tracing::debug!(message = %msg.id, "unknown prefix command ignored");
+        }
+        F::UnknownInteraction {
+            interaction,
+            framework,
+            ..
+        } => {
+            tracing::warn!(command = %interaction.data.name, "interaction for an unknown command");
+            let response = serenity::CreateInteractionResponse::Message(
+                serenity::CreateInteractionResponseMessage::new()
+                    .content("This command is not known to this bot (any more); its commands are being re-registered.")
+                    .ephemeral(true),
+            );
+            if let Err(e) = interaction
+                .create_response(&framework.serenity_context.http, response)
+                .await
+            {
+                tracing::warn!(
+                    "could not answer an unknown interaction: {}",
+                    redact(&e.to_string(), &framework.user_data.secrets)
+                );
+            }
+        }
+        F::NonCommandMessage {
+            error, framework, ..
+        } => {
+            let text = redact(&error.to_string(), &framework.user_data.secrets);
+            tracing::warn!("non-command message handler failed: {text}");
+        }
+        other => {
+            // `FrameworkError` is non-exhaustive; anything new is logged and shown by poise.
+            tracing::warn!("unhandled framework error: {other}");
+            if let Err(e) = poise::builtins::on_error(other).await {
+                tracing::warn!("poise's error handler failed too: {e}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_every_secret() {
+        let secrets = vec![
+            "discord-secret".to_string(),
+            "plex-tok".to_string(),
+            "".to_string(),
+        ];
+        assert_eq!(
+            redact("a discord-secret b plex-tok c plex-tok", &secrets),
+            "a [redacted] b [redacted] c [redacted]"
+        );
+    }
+
+    #[test]
+    fn user_errors_are_shown_as_is_and_others_are_flagged() {
+        let (t, serious) = describe(&user("No such plan."));
+        assert_eq!((t.as_str(), serious), ("No such plan.", false));
+        let e: Error = Box::new(std::io::Error::other("disk"));
+        let (t, serious) = describe(&e);
+        assert!(serious && t.contains("disk"));
+    }
+}

@@ -1,0 +1,829 @@
+//! End-to-end: the real bot (real poise, real serenity, the same `discord::start` as
+//! `sharesync bot`) against a fake Discord (REST + gateway on loopback) and the simulated plex.tv.
+//! One binary for every scenario (issue 5).
+
+#![recursion_limit = "512"]
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use sharesync::sandbox::{Fault, FaultKind, FaultTarget, Sandbox, Scenario};
+use sharesync_commands::discord::{self, render, RunningBot};
+use support::fake_discord::{FakeDiscord, GUILD_ID};
+use support::fixtures::{self as fx, admin, non_admin, opt, ADMIN_ROLE};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A person's pace between seeing a message and pressing its button (discord-testing.md §1.4).
+async fn human() {
+    tokio::time::sleep(Duration::from_millis(150)).await;
+}
+
+struct TestBot {
+    fake: FakeDiscord,
+    sandbox: Sandbox,
+    _dir: tempfile::TempDir,
+    config: sharesync::config::Config,
+    bot: Option<RunningBot>,
+    connections: usize,
+}
+
+impl TestBot {
+    async fn start() -> TestBot {
+        Self::start_with(Scenario::demo()).await
+    }
+
+    async fn start_with(scenario: Scenario) -> TestBot {
+        let fake = FakeDiscord::start().await;
+        let sandbox = Sandbox::start(scenario).await.expect("sandbox");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let toml = format!(
+            r#"
+data_dir = "{dir}"
+[plex]
+token = "{token}"
+url = "{plex}"
+[limits]
+writes_per_second = 0
+[[pair]]
+name = "main"
+source = "noodle"
+dest = "doodoo"
+aliases = {{ "Movies 4K" = "4K Movies" }}
+[discord]
+token = "fake-discord-token"
+api_url = "{discord}"
+guild_ids = [{GUILD_ID}]
+admin_role_ids = [{ADMIN_ROLE}]
+plan_ttl_minutes = 30
+"#,
+            dir = dir.path().display(),
+            token = sandbox.owner_token(),
+            plex = sandbox.url(),
+            discord = fake.url(),
+        );
+        let config = sharesync::config::Config::from_toml_str(&toml).expect("config");
+        let mut t = TestBot {
+            fake,
+            sandbox,
+            _dir: dir,
+            config,
+            bot: None,
+            connections: 0,
+        };
+        t.boot().await;
+        t
+    }
+
+    /// Start the bot and wait until it registered its commands on a new connection.
+    async fn boot(&mut self) {
+        let mark = self.fake.mark();
+        self.bot = Some(
+            discord::start(self.config.clone())
+                .await
+                .expect("bot starts"),
+        );
+        self.fake
+            .wait_for_from(mark, WAIT, "command registration", |c| {
+                c.is("PUT", "/commands")
+            })
+            .await;
+        self.connections += 1;
+    }
+
+    async fn restart(&mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.shutdown(Duration::from_secs(5)).await;
+        }
+        self.boot().await;
+    }
+
+    /// Dispatch an interaction and return it.
+    fn send(&self, interaction: Value) -> Value {
+        self.fake
+            .dispatch("INTERACTION_CREATE", interaction.clone());
+        interaction
+    }
+
+    /// The initial response (callback) to an interaction.
+    async fn callback(&self, interaction: &Value) -> Value {
+        let path = format!(
+            "/interactions/{}/{}/callback",
+            fx::id(interaction),
+            fx::token(interaction)
+        );
+        self.fake
+            .wait_for(WAIT, &path, |c| c.is("POST", &path))
+            .await
+            .body
+    }
+
+    /// Run `/sync-plan` as an admin; returns the plan message as the fake holds it.
+    async fn plan(&self, options: &[Value]) -> Value {
+        let i = self.send(fx::slash("sync-plan", options, admin()));
+        let cb = self.callback(&i).await;
+        assert_eq!(cb["type"], 5, "sync-plan defers first: {cb}");
+        let token = fx::token(&i);
+        self.fake
+            .wait_for(WAIT, "the plan follow-up", |c| {
+                c.is("POST", &format!("/webhooks/1000/{token}"))
+            })
+            .await;
+        self.fake.message_of_token(&token).expect("plan message")
+    }
+
+    /// Press a button on `message` as `member`; returns the interaction.
+    async fn press(&self, message: &Value, custom_id: &str, member: Value) -> Value {
+        human().await;
+        let i = fx::button(custom_id, message, member);
+        self.fake.attach_token(
+            &fx::token(&i),
+            message["id"].as_str().unwrap().parse().unwrap(),
+        );
+        self.send(i)
+    }
+
+    fn message(&self, message: &Value) -> Value {
+        self.fake
+            .message(message["id"].as_str().unwrap().parse().unwrap())
+    }
+
+    fn writes(&self) -> usize {
+        self.sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .count()
+    }
+
+    async fn stop(mut self) {
+        if let Some(bot) = self.bot.take() {
+            bot.shutdown(Duration::from_secs(5)).await;
+        }
+    }
+}
+
+fn button_with(message: &Value, prefix: &str) -> String {
+    fx::button_ids(message)
+        .into_iter()
+        .find(|b| b.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} button in {}", message["components"]))
+}
+
+fn description(message: &Value) -> String {
+    message["embeds"][0]["description"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn title(message: &Value) -> String {
+    message["embeds"][0]["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Wait until the message shows `pred`.
+async fn until_message(
+    bot: &TestBot,
+    message: &Value,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let m = bot.message(message);
+        if pred(&m) {
+            return m;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("message never showed {what}: {m}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn finished(m: &Value) -> bool {
+    title(m).starts_with("Applied") || title(m).starts_with("Apply failed")
+}
+
+/// Shares on `server`: account → (all libraries, section ids).
+fn shares(
+    bot: &TestBot,
+    server: &str,
+) -> std::collections::BTreeMap<u64, (bool, std::collections::BTreeSet<u64>)> {
+    let world = bot.sandbox.world();
+    let mid = world
+        .servers
+        .iter()
+        .find(|s| s.name == server)
+        .unwrap()
+        .machine_id
+        .clone();
+    world
+        .shares
+        .values()
+        .filter(|s| s.machine_id == mid)
+        .filter_map(|s| Some((s.account_id?, (s.all_libraries, s.section_ids.clone()))))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_registers_every_command_with_its_options() {
+    let bot = TestBot::start().await;
+    let calls = bot.fake.calls();
+    let get_gateway = calls
+        .iter()
+        .position(|c| c.is("GET", "/gateway"))
+        .expect("GET /gateway");
+    let identify = calls
+        .iter()
+        .position(|c| c.is("WS", "IDENTIFY"))
+        .expect("IDENTIFY");
+    let put = calls
+        .iter()
+        .find(|c| {
+            c.is(
+                "PUT",
+                &format!("/applications/1000/guilds/{GUILD_ID}/commands"),
+            )
+        })
+        .expect("PUT");
+    assert!(get_gateway < identify && identify < put.index);
+    assert_eq!(calls[identify].body["token"], "Bot fake-discord-token");
+    assert!(
+        !calls.iter().any(|c| c.path.contains("oauth2")),
+        "initialize_owners(false)"
+    );
+    let cmds = put.body.as_array().unwrap();
+    let names: Vec<&str> = cmds.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "sync-plan",
+            "sync-apply",
+            "sync-user",
+            "sync-link",
+            "sync-unlink",
+            "sync-status"
+        ]
+    );
+    let options = |name: &str| -> Vec<String> {
+        cmds.iter().find(|c| c["name"] == name).unwrap()["options"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .map(|o| o["name"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(options("sync-plan"), ["pair", "user"]);
+    assert_eq!(options("sync-apply"), ["plan"]);
+    assert_eq!(options("sync-user"), ["plex_user", "member", "pair"]);
+    assert_eq!(options("sync-link"), ["member", "plex_user"]);
+    for c in cmds {
+        assert_eq!(
+            c["default_member_permissions"], "32",
+            "{} needs Manage Server",
+            c["name"]
+        );
+    }
+    // The container health check reads this file: present while connected, gone after shutdown.
+    let beat = bot.config.data_dir.join(discord::HEARTBEAT_FILE);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !beat.exists() {
+        assert!(tokio::time::Instant::now() < deadline, "no heartbeat file");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut bot = bot;
+    let running = bot.bot.take().expect("running");
+    running.shutdown(Duration::from_secs(5)).await;
+    assert!(!beat.exists(), "heartbeat file left after shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_plan_shows_counts_and_buttons() {
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    // The counts the engine plans for the demo scenario, read the same way the bot does.
+    let session = sharesync::session::Session::connect(&bot.config, None)
+        .await
+        .unwrap();
+    let (_, plan) = session
+        .plan_pair(&bot.config.pairs[0], vec![])
+        .await
+        .unwrap();
+    let d = description(&msg);
+    assert!(d.contains("**noodle** → **doodoo**"), "{d}");
+    for o in sharesync::plan::Outcome::ALL {
+        let n = plan.count(o);
+        if n > 0 {
+            assert!(
+                d.contains(&format!("{}: {n}", render::outcome_label(o))),
+                "{o:?} {n} in {d}"
+            );
+        }
+    }
+    let ids = fx::button_ids(&msg);
+    assert!(ids.iter().any(|b| b.starts_with("ss:apply:")), "{ids:?}");
+    assert!(ids.iter().any(|b| b.starts_with("ss:cancel:")));
+    assert!(ids.iter().any(|b| b.starts_with("ss:download:")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_and_confirm_by_an_admin_grants_and_removes_nothing() {
+    let bot = TestBot::start().await;
+    let before_dest = shares(&bot, "doodoo");
+    let before_src = shares(&bot, "noodle");
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    let cb = bot.callback(&press).await;
+    assert_eq!(cb["type"], 7, "{cb}");
+    let confirm = bot.message(&msg);
+    assert!(
+        title(&confirm).starts_with("Grant ") && title(&confirm).contains("on doodoo?"),
+        "{}",
+        title(&confirm)
+    );
+    let writes_before = bot.writes();
+    assert_eq!(writes_before, 0);
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &msg, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+    assert!(bot.writes() > 0, "something was written");
+    assert!(
+        fx::buttons(&done)
+            .iter()
+            .all(|(id, disabled)| *disabled || id.starts_with("ss:download")),
+        "{:?}",
+        fx::buttons(&done)
+    );
+    assert!(!fx::button_ids(&done)
+        .iter()
+        .any(|b| b.starts_with("ss:confirm") || b.starts_with("ss:apply")));
+    // Nothing removed: every share still has at least what it had.
+    let after_dest = shares(&bot, "doodoo");
+    for (account, (all, libs)) in &before_dest {
+        let (all_after, libs_after) = after_dest
+            .get(account)
+            .unwrap_or_else(|| panic!("share of {account} on doodoo vanished"));
+        assert!(!all || *all_after, "{account} lost All");
+        assert!(
+            *all_after || libs.is_subset(libs_after),
+            "{account} lost a library"
+        );
+    }
+    assert!(
+        after_dest.values().map(|(_, l)| l.len()).sum::<usize>()
+            > before_dest.values().map(|(_, l)| l.len()).sum::<usize>()
+    );
+    assert_eq!(
+        shares(&bot, "noodle"),
+        before_src,
+        "the source is never written"
+    );
+    // A plan now has nothing to grant.
+    let again = bot.plan(&[]).await;
+    assert!(
+        !fx::button_ids(&again)
+            .iter()
+            .any(|b| b.starts_with("ss:apply:")),
+        "{}",
+        description(&again)
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_non_admin_is_refused_everywhere_and_nothing_is_written() {
+    let bot = TestBot::start().await;
+    let i = bot.send(fx::slash("sync-plan", &[], non_admin()));
+    let cb = bot.callback(&i).await;
+    assert_eq!(cb["type"], 4);
+    assert_eq!(cb["data"]["flags"], 64, "ephemeral: {cb}");
+    assert!(
+        cb["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("admin role"),
+        "{cb}"
+    );
+    let msg = bot.plan(&[]).await;
+    for action in ["ss:apply:", "ss:cancel:", "ss:download:"] {
+        let press = bot
+            .press(&msg, &button_with(&msg, action), non_admin())
+            .await;
+        let cb = bot.callback(&press).await;
+        assert_eq!(
+            (cb["type"].clone(), cb["data"]["flags"].clone()),
+            (4.into(), 64.into()),
+            "{action}: {cb}"
+        );
+    }
+    let plan_id = button_with(&msg, "ss:apply:")
+        .trim_start_matches("ss:apply:")
+        .to_string();
+    let press = bot
+        .press(&msg, &format!("ss:confirm:{plan_id}"), non_admin())
+        .await;
+    let cb = bot.callback(&press).await;
+    assert_eq!(cb["data"]["flags"], 64, "{cb}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(bot.writes(), 0, "no write in the plex.tv request log");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_plan_shows_the_new_plan_and_writes_nothing() {
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    bot.callback(&press).await;
+    let confirm = bot.message(&msg);
+    // Someone removes the destination's shares between plan and confirm: the plan changes.
+    bot.sandbox.with_world(|w| {
+        let dest = w
+            .servers
+            .iter()
+            .find(|s| s.name == "doodoo")
+            .unwrap()
+            .machine_id
+            .clone();
+        // Drop every destination share, so many accounts now need a new share.
+        let ids: Vec<u64> = w
+            .shares
+            .iter()
+            .filter(|(_, s)| s.machine_id == dest)
+            .map(|(id, _)| *id)
+            .collect();
+        assert!(!ids.is_empty());
+        for id in ids {
+            w.shares.remove(&id);
+        }
+    });
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let shown = until_message(&bot, &msg, "the new plan", |m| {
+        description(m).contains("changed since")
+    })
+    .await;
+    assert!(title(&shown).starts_with("Sync plan"), "{shown}");
+    assert!(fx::button_ids(&shown)
+        .iter()
+        .any(|b| b.starts_with("ss:apply:")));
+    assert_ne!(
+        button_with(&shown, "ss:apply:"),
+        button_with(&msg, "ss:apply:"),
+        "a new plan id"
+    );
+    assert_eq!(bot.writes(), 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_work_after_a_restart() {
+    let mut bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    bot.restart().await;
+    assert_eq!(bot.connections, 2);
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    let confirm = bot.message(&msg);
+    bot.restart().await;
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &msg, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_press_and_two_admins_start_one_run() {
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    bot.callback(&press).await;
+    let confirm = bot.message(&msg);
+    let id = button_with(&confirm, "ss:confirm:");
+    let a = fx::button(&id, &confirm, admin());
+    let b = fx::button(&id, &confirm, fx::other_admin());
+    let c = fx::button(&id, &confirm, admin());
+    human().await;
+    for i in [&a, &b, &c] {
+        bot.fake.attach_token(
+            &fx::token(i),
+            confirm["id"].as_str().unwrap().parse().unwrap(),
+        );
+        bot.send(i.clone());
+    }
+    let answers = [
+        bot.callback(&a).await,
+        bot.callback(&b).await,
+        bot.callback(&c).await,
+    ];
+    let started = answers.iter().filter(|cb| cb["type"] == 7).count();
+    let refused: Vec<&Value> = answers
+        .iter()
+        .filter(|cb| cb["data"]["flags"] == 64)
+        .collect();
+    assert_eq!(started, 1, "{answers:?}");
+    assert_eq!(refused.len(), 2);
+    for r in refused {
+        let t = r["data"]["content"].as_str().unwrap();
+        assert!(t.contains("already"), "{t}");
+    }
+    until_message(&bot, &msg, "the final embed", finished).await;
+    let runs = sharesync::store::Store::open(bot.config.database_file())
+        .unwrap()
+        .runs(10)
+        .unwrap();
+    assert_eq!(runs.len(), 1, "exactly one run");
+    // After it: a press says already applied.
+    let late = bot.press(&confirm, &id, admin()).await;
+    let cb = bot.callback(&late).await;
+    assert!(
+        cb["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("already applied"),
+        "{cb}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_accounts_paginate_within_limits_and_download() {
+    let bot = TestBot::start_with(Scenario::generated(2000, 6, 7)).await;
+    let i = bot.send(fx::slash("sync-plan", &[], admin()));
+    bot.callback(&i).await;
+    let token = fx::token(&i);
+    bot.fake
+        .wait_for(Duration::from_secs(60), "the plan", |c| {
+            c.is("POST", &format!("/webhooks/1000/{token}"))
+        })
+        .await;
+    let mut msg = bot.fake.message_of_token(&token).unwrap();
+    let footer = |m: &Value| {
+        m["embeds"][0]["footer"]["text"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let pages: usize = footer(&msg)
+        .split("page 1/")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pages > 1, "{}", footer(&msg));
+    let check = |m: &Value| {
+        let e = &m["embeds"][0];
+        let len = |v: &Value| v.as_str().map(|s| s.chars().count()).unwrap_or(0);
+        let fields = e["fields"].as_array().cloned().unwrap_or_default();
+        let total = len(&e["title"])
+            + len(&e["description"])
+            + len(&e["footer"]["text"])
+            + fields
+                .iter()
+                .map(|f| len(&f["name"]) + len(&f["value"]))
+                .sum::<usize>();
+        assert!(
+            total <= 6000 && fields.len() <= 25 && len(&e["description"]) <= 4096,
+            "limits: {total}"
+        );
+        assert!(fields
+            .iter()
+            .all(|f| len(&f["value"]) <= 1024 && len(&f["name"]) <= 256));
+        assert!(m["components"].as_array().unwrap().len() <= 5);
+    };
+    let mut seen = 0;
+    for p in 1..=pages {
+        check(&msg);
+        assert!(
+            footer(&msg).contains(&format!("page {p}/{pages}")),
+            "{}",
+            footer(&msg)
+        );
+        seen += msg["embeds"][0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["value"].as_str().unwrap().lines().count())
+            .sum::<usize>();
+        if p < pages {
+            let press = bot
+                .press(&msg, &button_with(&msg, "ss:next:"), admin())
+                .await;
+            assert_eq!(bot.callback(&press).await["type"], 7);
+            msg = bot.message(&msg);
+        }
+    }
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:prev:"), admin())
+        .await;
+    bot.callback(&press).await;
+    assert!(footer(&bot.message(&msg)).contains(&format!("page {}/{pages}", pages - 1)));
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:download:"), admin())
+        .await;
+    let path = format!(
+        "/interactions/{}/{}/callback",
+        fx::id(&press),
+        fx::token(&press)
+    );
+    let call = bot
+        .fake
+        .wait_for(WAIT, "download", |c| c.is("POST", &path))
+        .await;
+    let names: Vec<&str> = call.files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.ends_with(".json")) && names.iter().any(|n| n.ends_with(".csv")),
+        "{names:?}"
+    );
+    let json: Value = serde_json::from_slice(
+        &call
+            .files
+            .iter()
+            .find(|(n, _)| n.ends_with(".json"))
+            .unwrap()
+            .1,
+    )
+    .unwrap();
+    let csv = String::from_utf8(
+        call.files
+            .iter()
+            .find(|(n, _)| n.ends_with(".csv"))
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        csv.lines().count() - 1,
+        json["users"].as_array().unwrap().len()
+    );
+    assert_eq!(
+        seen,
+        json["users"].as_array().unwrap().len(),
+        "every account line was shown once"
+    );
+    assert_eq!(call.body["data"]["flags"], 64);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_and_bad_gateways_during_apply_are_retried() {
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    bot.callback(&press).await;
+    let confirm = bot.message(&msg);
+    bot.sandbox.inject(Fault::new(
+        FaultTarget::Writes,
+        FaultKind::RateLimit {
+            retry_after_secs: Some(1),
+        },
+        1,
+    ));
+    bot.sandbox.inject(Fault::new(
+        FaultTarget::Writes,
+        FaultKind::ServerError(502),
+        1,
+    ));
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &msg, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+    assert!(
+        description(&done).contains(" 0 failed"),
+        "{}",
+        description(&done)
+    );
+    let statuses: Vec<u16> = bot
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        statuses.contains(&429) && statuses.contains(&502),
+        "{statuses:?}"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_plex_token_is_explained_and_nothing_is_written() {
+    let bot = TestBot::start().await;
+    bot.sandbox.with_world(|w| w.tokens.clear());
+    let i = bot.send(fx::slash("sync-plan", &[], admin()));
+    bot.callback(&i).await;
+    let token = fx::token(&i);
+    let call = bot
+        .fake
+        .wait_for(WAIT, "the error", |c| {
+            c.is("POST", &format!("/webhooks/1000/{token}"))
+        })
+        .await;
+    let text = call.body["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(text.contains("rejected the Plex token"), "{text}");
+    assert!(
+        !text.contains(&bot.sandbox.owner_token()),
+        "the token never reaches a message"
+    );
+    assert_eq!(bot.writes(), 0);
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_then_sync_user_plans_for_exactly_that_account() {
+    let bot = TestBot::start().await;
+    let session = sharesync::session::Session::connect(&bot.config, None)
+        .await
+        .unwrap();
+    let (_, plan) = session
+        .plan_pair(&bot.config.pairs[0], vec![])
+        .await
+        .unwrap();
+    let target = plan.to_update().next().expect("someone to grant").clone();
+    let i = bot.send(fx::slash(
+        "sync-link",
+        &[
+            fx::user_opt("member", 777),
+            opt("plex_user", &target.account_id.0.to_string()),
+        ],
+        admin(),
+    ));
+    bot.callback(&i).await;
+    let token = fx::token(&i);
+    let call = bot
+        .fake
+        .wait_for(WAIT, "link reply", |c| {
+            c.is("POST", &format!("/webhooks/1000/{token}"))
+        })
+        .await;
+    assert!(
+        call.body["content"].as_str().unwrap().contains("Linked"),
+        "{}",
+        call.body
+    );
+    let i = bot.send(fx::slash(
+        "sync-user",
+        &[fx::user_opt("member", 777)],
+        admin(),
+    ));
+    bot.callback(&i).await;
+    let token = fx::token(&i);
+    bot.fake
+        .wait_for(WAIT, "user plan", |c| {
+            c.is("POST", &format!("/webhooks/1000/{token}"))
+        })
+        .await;
+    let msg = bot.fake.message_of_token(&token).unwrap();
+    let lines: usize = msg["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["value"].as_str().unwrap().lines().count())
+        .sum();
+    assert_eq!(lines, 1, "{msg}");
+    // An unlinked member gets told how to link.
+    let i = bot.send(fx::slash(
+        "sync-user",
+        &[fx::user_opt("member", 778)],
+        admin(),
+    ));
+    let cb = bot.callback(&i).await;
+    assert_eq!(cb["data"]["flags"], 64, "{cb}");
+    assert!(
+        cb["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("/sync-link"),
+        "{cb}"
+    );
+    bot.stop().await;
+}

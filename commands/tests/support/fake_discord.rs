@@ -1,0 +1,594 @@
+//! A fake Discord on loopback: REST under `/api/v10` and a websocket gateway, enough for real
+//! serenity and poise (shared/discord-testing.md §1). It records every call, keeps the messages
+//! it was asked to create or edit, and lets a test wait for a predicate with a timeout. Several
+//! bot connections may come and go (restart tests); dispatches go to the newest.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, Notify};
+
+pub const APP_ID: u64 = 1000;
+pub const GUILD_ID: u64 = 2000;
+pub const CHANNEL_ID: u64 = 3000;
+
+/// One thing the bot did: a REST call, a gateway frame it sent (`method` "WS", `path` the op
+/// name), or a dispatch the test sent (`method` "DISPATCH").
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub index: usize,
+    pub method: String,
+    /// Without the `/api/v10` prefix.
+    pub path: String,
+    pub body: Value,
+    /// Multipart attachments: (filename, content).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+impl Call {
+    pub fn is(&self, method: &str, path_contains: &str) -> bool {
+        self.method == method && self.path.contains(path_contains)
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    calls: Mutex<Vec<Call>>,
+    changed: Notify,
+    next_id: AtomicU64,
+    /// Gateway connections, newest last.
+    conns: Mutex<Vec<mpsc::UnboundedSender<(String, Value)>>>,
+    messages: Mutex<HashMap<u64, Value>>,
+    /// Interaction token → the message its response created or (for a component) is attached to.
+    by_token: Mutex<HashMap<String, u64>>,
+    /// Tokens whose response was "thinking…" (type 5) and not yet filled by a follow-up.
+    deferred: Mutex<std::collections::HashSet<String>>,
+    addr: Mutex<Option<SocketAddr>>,
+}
+
+#[derive(Clone)]
+pub struct FakeDiscord {
+    pub addr: SocketAddr,
+    shared: Arc<Shared>,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let shared = Arc::new(Shared {
+            next_id: AtomicU64::new(10_000),
+            ..Default::default()
+        });
+        let app = Router::new()
+            .route("/ws", get(ws_upgrade))
+            .fallback(rest)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        *shared.addr.lock().unwrap() = Some(addr);
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeDiscord { addr, shared }
+    }
+
+    /// The base URL for `discord.api_url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// The first call (from `from` on) matching `pred`, waiting up to `timeout`.
+    pub async fn wait_for_from(
+        &self,
+        from: usize,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Call) -> bool,
+    ) -> Call {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(c) = self.calls().into_iter().skip(from).find(|c| pred(c)) {
+                return c;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                let seen: Vec<String> = self
+                    .calls()
+                    .iter()
+                    .skip(from)
+                    .map(|c| {
+                        format!(
+                            "{} {} {}",
+                            c.method,
+                            c.path,
+                            truncate(&c.body.to_string(), 300)
+                        )
+                    })
+                    .collect();
+                panic!(
+                    "timed out waiting for {what}; calls seen:\n{}",
+                    seen.join("\n")
+                );
+            }
+        }
+    }
+
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        what: &str,
+        pred: impl Fn(&Call) -> bool,
+    ) -> Call {
+        self.wait_for_from(0, timeout, what, pred).await
+    }
+
+    /// Index to pass to `wait_for_from` to see only what happens next.
+    pub fn mark(&self) -> usize {
+        self.shared.calls.lock().unwrap().len()
+    }
+
+    /// Number of live gateway connections that have identified.
+    pub fn connections(&self) -> usize {
+        self.shared
+            .conns
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|c| !c.is_closed())
+            .count()
+    }
+
+    /// Send a gateway dispatch (`t`, `d`) to the newest live connection.
+    pub fn dispatch(&self, t: &str, d: Value) {
+        let conn = self
+            .shared
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .rev()
+            .find(|c| !c.is_closed())
+            .cloned();
+        let sent = conn.is_some_and(|c| c.send((t.to_string(), d.clone())).is_ok());
+        assert!(sent, "no bot connected to the fake gateway");
+        record(&self.shared, "DISPATCH", t, d, vec![]);
+    }
+
+    /// A message as the fake currently holds it.
+    pub fn message(&self, id: u64) -> Value {
+        self.shared
+            .messages
+            .lock()
+            .unwrap()
+            .get(&id)
+            .cloned()
+            .expect("no such message")
+    }
+
+    /// The message an interaction's response created (or, for a button, is attached to).
+    pub fn message_of_token(&self, token: &str) -> Option<Value> {
+        let id = *self.shared.by_token.lock().unwrap().get(token)?;
+        Some(self.message(id))
+    }
+}
+
+pub fn truncate(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+fn record(shared: &Shared, method: &str, path: &str, body: Value, files: Vec<(String, Vec<u8>)>) {
+    let mut calls = shared.calls.lock().unwrap();
+    let index = calls.len();
+    calls.push(Call {
+        index,
+        method: method.to_string(),
+        path: path.to_string(),
+        body,
+        files,
+    });
+    drop(calls);
+    shared.changed.notify_waiters();
+}
+
+fn user_json(id: u64, name: &str, bot: bool) -> Value {
+    json!({"id": id.to_string(), "username": name, "discriminator": "0000", "global_name": null, "avatar": null, "bot": bot})
+}
+
+/// A message in Discord's shape, from a create/edit body.
+pub fn message_json(id: u64, channel: u64, body: &Value) -> Value {
+    let mut m = json!({
+        "id": id.to_string(),
+        "channel_id": channel.to_string(),
+        "guild_id": GUILD_ID.to_string(),
+        "author": user_json(APP_ID, "sharesync", true),
+        "content": "",
+        "timestamp": "2025-01-01T00:00:00.000000+00:00",
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "pinned": false,
+        "type": 0,
+        "flags": 0,
+        "application_id": APP_ID.to_string(),
+    });
+    merge(&mut m, body);
+    m
+}
+
+fn merge(m: &mut Value, body: &Value) {
+    for key in ["content", "embeds", "components", "flags"] {
+        if let Some(v) = body.get(key) {
+            if !v.is_null() {
+                m[key] = v.clone();
+            }
+        }
+    }
+    if let Some(files) = body.get("attachments").and_then(Value::as_array) {
+        m["attachments"] = Value::Array(
+            files
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    json!({"id": (90_000 + i).to_string(), "filename": a.get("filename").cloned().unwrap_or(json!("file")),
+                           "size": 1, "url": "http://fake/att", "proxy_url": "http://fake/att"})
+                })
+                .collect(),
+        );
+    }
+}
+
+async fn read_body(req: Request) -> (Value, Vec<(String, Vec<u8>)>) {
+    let multipart = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    if multipart {
+        let mut body = Value::Null;
+        let mut files = Vec::new();
+        if let Ok(mut mp) = Multipart::from_request(req, &()).await {
+            while let Ok(Some(field)) = mp.next_field().await {
+                let name = field.name().unwrap_or_default().to_string();
+                let filename = field.file_name().map(str::to_string);
+                let bytes = field.bytes().await.unwrap_or_default();
+                if name == "payload_json" {
+                    body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                } else {
+                    files.push((filename.unwrap_or(name), bytes.to_vec()));
+                }
+            }
+        }
+        return (body, files);
+    }
+    let bytes = Bytes::from_request(req, &()).await.unwrap_or_default();
+    (
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        vec![],
+    )
+}
+
+fn not_found(path: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"message": format!("fake Discord has no route for {path}"), "code": 0})),
+    )
+        .into_response()
+}
+
+async fn rest(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let method = req.method().clone();
+    let full = req.uri().path().to_string();
+    let Some(path) = full.strip_prefix("/api/v10") else {
+        record(&shared, method.as_str(), &full, Value::Null, vec![]);
+        return not_found(&full);
+    };
+    let path = path.to_string();
+    let (body, files) = read_body(req).await;
+    let response = route(&shared, &method, &path, body.clone()).await;
+    record(&shared, method.as_str(), &path, body, files);
+    response
+}
+
+/// Answer a REST call; recorded only after its effects (a message edit) are visible.
+async fn route(shared: &Shared, method: &Method, path: &str, body: Value) -> Response {
+    let path = path.to_string();
+    let addr = shared.addr.lock().unwrap().expect("addr");
+    let seg: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let new_id = || shared.next_id.fetch_add(1, Ordering::SeqCst);
+    match (method, seg.as_slice()) {
+        (&Method::GET, ["gateway"]) => Json(json!({"url": format!("ws://{addr}/ws")})).into_response(),
+        (&Method::GET, ["gateway", "bot"]) => Json(json!({
+            "url": format!("ws://{addr}/ws"), "shards": 1,
+            "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
+        }))
+        .into_response(),
+        (&Method::GET, ["oauth2", "applications", "@me"]) => Json(json!({
+            "id": APP_ID.to_string(), "name": "sharesync", "icon": null, "description": "", "bot_public": false,
+            "bot_require_code_grant": false, "verify_key": "00", "team": null, "owner": user_json(1, "owner", false), "flags": 0
+        }))
+        .into_response(),
+        (&Method::PUT, ["applications", _, "guilds", _, "commands"]) | (&Method::PUT, ["applications", _, "commands"]) => {
+            let cmds: Vec<Value> = body
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut c| {
+                    c["id"] = json!(new_id().to_string());
+                    c["application_id"] = json!(APP_ID.to_string());
+                    c["version"] = json!("1");
+                    if c.get("type").is_none() {
+                        c["type"] = json!(1);
+                    }
+                    if c.get("description").is_none() {
+                        c["description"] = json!("");
+                    }
+                    c
+                })
+                .collect();
+            Json(Value::Array(cmds)).into_response()
+        }
+        (&Method::POST, ["interactions", _, token, "callback"]) => {
+            let token = token.to_string();
+            let data = body.get("data").cloned().unwrap_or(Value::Null);
+            match body.get("type").and_then(Value::as_u64) {
+                Some(4) | Some(5) => {
+                    let id = new_id();
+                    shared.messages.lock().unwrap().insert(id, message_json(id, CHANNEL_ID, &data));
+                    shared.by_token.lock().unwrap().insert(token.clone(), id);
+                    if body["type"] == 5 {
+                        shared.deferred.lock().unwrap().insert(token);
+                    }
+                }
+                Some(7) => {
+                    if let Some(id) = shared.by_token.lock().unwrap().get(&token).copied() {
+                        if let Some(m) = shared.messages.lock().unwrap().get_mut(&id) {
+                            merge(m, &data);
+                        }
+                    }
+                }
+                _ => {}
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (&Method::POST, ["webhooks", _, token]) => {
+            let token = token.to_string();
+            // Discord: the first follow-up after a deferred response fills the placeholder.
+            let filled = shared.deferred.lock().unwrap().remove(&token);
+            let id = match shared.by_token.lock().unwrap().get(&token).copied() {
+                Some(id) if filled => id,
+                _ => new_id(),
+            };
+            let m = message_json(id, CHANNEL_ID, &body);
+            shared.messages.lock().unwrap().insert(id, m.clone());
+            shared.by_token.lock().unwrap().entry(token).or_insert(id);
+            Json(m).into_response()
+        }
+        (m, ["webhooks", _, token, "messages", which]) => {
+            let id = if *which == "@original" {
+                shared.by_token.lock().unwrap().get(*token).copied()
+            } else {
+                which.parse().ok()
+            };
+            let Some(id) = id else { return not_found(&path) };
+            let mut messages = shared.messages.lock().unwrap();
+            match *m {
+                Method::DELETE => {
+                    messages.remove(&id);
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                Method::PATCH => {
+                    shared.deferred.lock().unwrap().remove(*token);
+                    let msg = messages.entry(id).or_insert_with(|| message_json(id, CHANNEL_ID, &Value::Null));
+                    merge(msg, &body);
+                    Json(msg.clone()).into_response()
+                }
+                _ => match messages.get(&id) {
+                    Some(msg) => Json(msg.clone()).into_response(),
+                    None => not_found(&path),
+                },
+            }
+        }
+        (&Method::POST, ["channels", channel, "messages"]) => {
+            let id = new_id();
+            let m = message_json(id, channel.parse().unwrap_or(CHANNEL_ID), &body);
+            shared.messages.lock().unwrap().insert(id, m.clone());
+            Json(m).into_response()
+        }
+        (&Method::PATCH, ["channels", channel, "messages", id]) => {
+            let Ok(id) = id.parse::<u64>() else { return not_found(&path) };
+            let mut messages = shared.messages.lock().unwrap();
+            let msg = messages
+                .entry(id)
+                .or_insert_with(|| message_json(id, channel.parse().unwrap_or(CHANNEL_ID), &Value::Null));
+            merge(msg, &body);
+            Json(msg.clone()).into_response()
+        }
+        _ => not_found(&path),
+    }
+}
+
+impl FakeDiscord {
+    /// Remember which message a button press is attached to (its type 7 response edits it).
+    pub fn attach_token(&self, token: &str, message_id: u64) {
+        self.shared
+            .by_token
+            .lock()
+            .unwrap()
+            .insert(token.to_string(), message_id);
+    }
+}
+
+async fn ws_upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
+    ws.on_upgrade(move |socket| gateway(shared, socket))
+}
+
+pub fn ready_json(addr: SocketAddr, session: u64) -> Value {
+    json!({
+        "v": 10,
+        "user": user_json(APP_ID, "sharesync", true),
+        "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
+        "session_id": format!("session-{session}"),
+        "resume_gateway_url": format!("ws://{addr}/ws"),
+        "application": {"id": APP_ID.to_string(), "flags": 0},
+        "shard": [0, 1],
+    })
+}
+
+pub fn role_json(id: u64, name: &str) -> Value {
+    json!({
+        "id": id.to_string(), "name": name, "color": 0,
+        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
+        "hoist": false, "icon": null, "unicode_emoji": null, "position": 0, "permissions": "0",
+        "managed": false, "mentionable": false, "flags": 0
+    })
+}
+
+pub fn guild_json(roles: &[(u64, &str)]) -> Value {
+    let mut role_list = vec![role_json(GUILD_ID, "@everyone")];
+    role_list.extend(roles.iter().map(|(id, n)| role_json(*id, n)));
+    json!({
+        "id": GUILD_ID.to_string(), "name": "Plex friends", "icon": null, "icon_hash": null, "splash": null,
+        "discovery_splash": null, "owner_id": "1", "afk_channel_id": null, "afk_timeout": 300,
+        "widget_enabled": false, "widget_channel_id": null, "verification_level": 0,
+        "default_message_notifications": 0, "explicit_content_filter": 0, "roles": role_list,
+        "emojis": [], "features": [], "mfa_level": 0, "application_id": null, "system_channel_id": null,
+        "system_channel_flags": 0, "rules_channel_id": null, "max_presences": null, "max_members": 1000,
+        "vanity_url_code": null, "description": null, "banner": null, "premium_tier": 0,
+        "premium_subscription_count": 0, "preferred_locale": "en-US", "public_updates_channel_id": null,
+        "max_video_channel_users": 25, "max_stage_video_channel_users": 50, "approximate_member_count": null,
+        "approximate_presence_count": null, "welcome_screen": null, "nsfw_level": 0, "stickers": [],
+        "premium_progress_bar_enabled": false, "safety_alerts_channel_id": null,
+        "joined_at": "2025-01-01T00:00:00.000000+00:00", "large": false, "unavailable": false,
+        "member_count": 1, "voice_states": [], "members": [], "presences": [], "threads": [],
+        "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
+        "channels": [{
+            "id": CHANNEL_ID.to_string(), "type": 0, "guild_id": GUILD_ID.to_string(), "position": 0,
+            "permission_overwrites": [], "name": "plex-admin", "topic": null, "nsfw": false,
+            "last_message_id": null, "rate_limit_per_user": 0, "parent_id": null, "last_pin_timestamp": null
+        }],
+        "incidents_data": null, "inventory_settings": null, "embedded_activities": [],
+        "latest_onboarding_question_id": null, "region": "", "home_header": null, "hub_type": null,
+        "lazy": true, "owner": false, "permissions": null, "activity_instances": [], "clan": null
+    })
+}
+
+static SESSIONS: AtomicU64 = AtomicU64::new(1);
+
+async fn send(socket: &mut WebSocket, v: Value) -> bool {
+    socket
+        .send(WsMessage::Text(v.to_string().into()))
+        .await
+        .is_ok()
+}
+
+async fn gateway(shared: Arc<Shared>, mut socket: WebSocket) {
+    if !send(
+        &mut socket,
+        json!({"op": 10, "d": {"heartbeat_interval": 45000}}),
+    )
+    .await
+    {
+        return;
+    }
+    // Wait for IDENTIFY (answering heartbeats meanwhile).
+    loop {
+        let Some(Ok(WsMessage::Text(text))) = socket.recv().await else {
+            return;
+        };
+        let v: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+        match v["op"].as_u64() {
+            Some(2) => {
+                record(&shared, "WS", "IDENTIFY", v["d"].clone(), vec![]);
+                break;
+            }
+            Some(1) => {
+                let _ = send(&mut socket, json!({"op": 11})).await;
+            }
+            _ => record(&shared, "WS", &format!("op{}", v["op"]), v, vec![]),
+        }
+    }
+    let addr = shared.addr.lock().unwrap().expect("addr");
+    let session = SESSIONS.fetch_add(1, Ordering::SeqCst);
+    // Registered before READY: the bot may answer READY (register commands) at once.
+    let (tx, mut rx) = mpsc::unbounded_channel::<(String, Value)>();
+    shared
+        .conns
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(tx);
+    let mut seq = 1u64;
+    if !send(
+        &mut socket,
+        json!({"op": 0, "s": seq, "t": "READY", "d": ready_json(addr, session)}),
+    )
+    .await
+    {
+        return;
+    }
+    seq += 1;
+    let guild = guild_json(&[
+        (super::fixtures::ADMIN_ROLE, "Plex admin"),
+        (super::fixtures::MEMBER_ROLE, "Member"),
+    ]);
+    if !send(
+        &mut socket,
+        json!({"op": 0, "s": seq, "t": "GUILD_CREATE", "d": guild}),
+    )
+    .await
+    {
+        return;
+    }
+    record(
+        &shared,
+        "WS",
+        "READY_SENT",
+        json!({"session": session}),
+        vec![],
+    );
+    loop {
+        tokio::select! {
+            frame = socket.recv() => match frame {
+                Some(Ok(WsMessage::Text(text))) => {
+                    let v: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+                    if v["op"] == 1 {
+                        if !send(&mut socket, json!({"op": 11})).await { break; }
+                    } else {
+                        record(&shared, "WS", &format!("op{}", v["op"]), v, vec![]);
+                    }
+                }
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            ev = rx.recv() => {
+                let Some((t, d)) = ev else { break };
+                seq += 1;
+                if !send(&mut socket, json!({"op": 0, "s": seq, "t": t, "d": d})).await { break; }
+            }
+        }
+    }
+    record(&shared, "WS", "CLOSED", json!({"session": session}), vec![]);
+}
