@@ -30,7 +30,7 @@ pub enum SessionError {
 }
 
 /// How to get a two-factor code when plex.tv asks for one and none was given.
-pub type CodePrompt<'a> = &'a dyn Fn() -> Option<String>;
+pub type CodePrompt<'a> = &'a (dyn Fn() -> Option<String> + Sync);
 
 pub struct Session {
     pub client: PlexClient,

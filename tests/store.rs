@@ -314,3 +314,110 @@ fn a_later_grant_of_the_same_library_is_found() {
         .unwrap();
     assert_eq!(store.added_later(&g).unwrap(), Some(second));
 }
+
+fn empty_plan() -> sharesync::plan::Plan {
+    use sharesync::plan::{Plan, PlanSummary, ServerSummary, PLAN_SCHEMA};
+    let (source, dest) = servers();
+    Plan {
+        schema: PLAN_SCHEMA,
+        source: ServerSummary {
+            name: source.name,
+            machine_identifier: source.machine_id.0,
+        },
+        dest: ServerSummary {
+            name: dest.name,
+            machine_identifier: dest.machine_id.0,
+        },
+        users: vec![],
+        warnings: vec![],
+        summary: PlanSummary::default(),
+    }
+}
+
+#[test]
+fn a_stored_plan_survives_reopening_and_confirms_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let now = chrono::Utc::now();
+    let plan = empty_plan();
+    let id = {
+        let store = Store::open(&path).unwrap();
+        store
+            .insert_plan(
+                &NewPlan {
+                    pair: "main",
+                    only_accounts: &["bob".into()],
+                    created_by: &Trigger::discord(42),
+                    lifetime: chrono::Duration::minutes(30),
+                    plan: &plan,
+                },
+                now,
+            )
+            .unwrap()
+            .id
+    };
+    let store = Store::open(&path).unwrap();
+    let back = store.stored_plan(&id).unwrap().unwrap();
+    assert_eq!(back.plan, plan);
+    assert_eq!(back.only_accounts, ["bob"]);
+    assert_eq!(back.created_by, Trigger::discord(42));
+    assert!(!back.expired(now) && back.expired(now + chrono::Duration::minutes(31)));
+    assert_eq!(store.open_plans(now, 5).unwrap().len(), 1);
+    assert!(store
+        .open_plans(now + chrono::Duration::hours(1), 5)
+        .unwrap()
+        .is_empty());
+
+    // A double press: only the first open → applying transition wins.
+    assert!(store
+        .transition_plan(&id, PlanStatus::Open, PlanStatus::Applying)
+        .unwrap());
+    assert!(!store
+        .transition_plan(&id, PlanStatus::Open, PlanStatus::Applying)
+        .unwrap());
+    let (_, dest) = servers();
+    assert!(store.plan_applying_on(&dest.machine_id).unwrap());
+    // A restart after a crash mid-run frees the destination.
+    assert_eq!(store.fail_interrupted_plans().unwrap(), 1);
+    assert!(!store.plan_applying_on(&dest.machine_id).unwrap());
+    assert!(store.stored_plan("nope").unwrap().is_none());
+}
+
+#[test]
+fn links_replace_and_unlink() {
+    let store = Store::open_in_memory().unwrap();
+    let now = chrono::Utc::now();
+    let by = Trigger::discord(1);
+    let link = Link {
+        member_id: 7,
+        plex_account_id: 100,
+        plex_name: "alice".into(),
+    };
+    store.link(&link, &by, now).unwrap();
+    let relinked = Link {
+        plex_account_id: 101,
+        ..link
+    };
+    store.link(&relinked, &by, now).unwrap();
+    assert_eq!(store.linked(7).unwrap(), Some(relinked));
+    assert!(store.unlink(7).unwrap());
+    assert!(!store.unlink(7).unwrap());
+    assert!(store.linked(7).unwrap().is_none());
+}
+
+#[test]
+fn a_run_in_progress_holds_its_destination_across_processes() {
+    let store = Store::open_in_memory().unwrap();
+    let (_, dest) = servers();
+    assert_eq!(store.run_in_progress_on(&dest.machine_id).unwrap(), None);
+    let run = start(&store, &Trigger::cli("alice"));
+    assert_eq!(
+        store.run_in_progress_on(&dest.machine_id).unwrap(),
+        Some(run)
+    );
+    let locks = sharesync::apply::DestLocks::default();
+    assert!(matches!(
+        locks.acquire(&store, &dest),
+        Err(sharesync::apply::Busy::Recorded { .. })
+    ));
+}

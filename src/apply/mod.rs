@@ -31,12 +31,13 @@
 //!
 //! Layout: `drive.rs` (one account's write/retry loop), `grant.rs` (what an apply asks of an
 //! account), `undo.rs`, `execute.rs` (batches and read-back), `view.rs` (the shared fresh read
-//! of the destination), `limiter.rs`, `retry.rs`.
+//! of the destination), `limiter.rs`, `retry.rs`, `lock.rs` (one run per destination).
 
 mod drive;
 mod execute;
 mod grant;
 mod limiter;
+mod lock;
 mod retry;
 mod undo;
 mod view;
@@ -48,6 +49,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use limiter::WriteLimiter;
+pub use lock::{Busy, DestGuard, DestLocks};
 pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 

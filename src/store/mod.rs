@@ -4,14 +4,15 @@
 //! One file per concern, each owning its tables and its part of the API on [`Store`]:
 //! * `migrate.rs` — the ordered schema migrations (every concern appends its own).
 //! * `runs.rs`    — runs, per-account results and grants (the executor's record).
-//! * later: `plans.rs`, `links.rs`, `schedule.rs` — the Discord bot's approved plans, account
-//!   links and schedule state. They add a migration to `migrate.rs` and an `impl Store` block.
+//! * `plans.rs`   — plans waiting for an admin's button, member → Plex account links, and
+//!   schedule state.
 //!
 //! Nothing here ever stores a secret: no Plex token, no Discord token, no `accessToken`. Runs
 //! record *who* triggered them (`cli:alice`, `discord:1234`, `schedule:nightly`), never *how* they
 //! were authenticated.
 
 mod migrate;
+mod plans;
 mod runs;
 
 use std::path::Path;
@@ -22,6 +23,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 pub use migrate::SCHEMA_VERSION;
+pub use plans::{Link, NewPlan, PlanStatus, ScheduleState, StoredPlan};
 pub use runs::{
     AccountRecord, AccountResult, GrantAction, GrantId, GrantIntent, GrantRecord, GrantState,
     NewRun, RunDetail, RunId, RunKind, RunRecord, RunStatus, RunSummary, Trigger,

@@ -112,6 +112,10 @@ impl Trigger {
     pub fn schedule(name: &str) -> Trigger {
         Trigger(format!("schedule:{}", name.trim()))
     }
+    /// A label read back from the record.
+    pub fn parse(stored: &str) -> Trigger {
+        Trigger(stored.to_string())
+    }
     /// Any other `kind:who` label (tests, tools).
     pub fn other(kind: &str, who: &str) -> Trigger {
         Trigger(format!("{}:{}", kind.trim(), who.trim()))
@@ -659,6 +663,19 @@ impl Store {
             )?;
         }
         Ok(stale.len())
+    }
+
+    /// A run still `running` on `dest` (this process or another: the CLI beside the bot).
+    pub fn run_in_progress_on(&self, dest: &MachineId) -> Result<Option<RunId>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT id FROM runs WHERE status = 'running' AND dest_machine_id = ?1 LIMIT 1",
+                params![dest.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .map(RunId))
     }
 
     /// The newest `limit` runs, newest first.

@@ -188,7 +188,7 @@ pub async fn connect(
     let interactive = !auth.non_interactive && std::io::IsTerminal::is_terminal(&std::io::stdin());
     let session = Session::connect(
         &config,
-        interactive.then_some(&prompt as &dyn Fn() -> Option<String>),
+        interactive.then_some(&prompt as sharesync::session::CodePrompt<'_>),
     )
     .await
     .map_err(explain)?;

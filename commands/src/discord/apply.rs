@@ -3,6 +3,7 @@
 //! Progress and the final result are written by editing the channel message, which keeps working
 //! after the interaction token's 15 minutes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,10 +13,10 @@ use super::buttons::{edit_message, not_applicable, update};
 use super::commands::plan_context;
 use super::errors::{redact, Error};
 use super::render::{self, ResultLine};
-use super::store::{PlanStatus, StoredPlan};
 use super::Data;
 use sharesync::apply::{apply, ApplyError, ApplyJob, Progress};
-use sharesync::store::{AccountResult, Store, Trigger};
+use sharesync::model::{MachineId, ServerRef};
+use sharesync::store::{NewPlan, PlanStatus, StoredPlan, Trigger};
 
 /// Progress edits no more often than this.
 pub const PROGRESS_EVERY: Duration = Duration::from_secs(3);
@@ -43,28 +44,30 @@ pub async fn confirm(
         refuse(why).await?;
         return Ok(());
     }
-    let dest = stored.plan.dest.machine_identifier.clone();
-    let Some(lock) = lock_dest_owned(data, &dest) else {
-        refuse(format!(
-            "A run on {} is already in progress; wait for it to finish.",
-            stored.plan.dest.name
-        ))
-        .await?;
-        return Ok(());
+    let dest = ServerRef {
+        name: stored.plan.dest.name.clone(),
+        machine_id: MachineId(stored.plan.dest.machine_identifier.clone()),
     };
-    if !data.store.applying_on(&dest)?.is_empty() {
+    let lock = match data.locks.acquire(&data.store, &dest) {
+        Ok(lock) => lock,
+        Err(busy) => {
+            refuse(busy.to_string()).await?;
+            return Ok(());
+        }
+    };
+    if data.store.plan_applying_on(&dest.machine_id)? {
         refuse(format!(
             "A run on {} is already in progress; wait for it to finish.",
-            stored.plan.dest.name
+            dest.name
         ))
         .await?;
         return Ok(());
     }
     if !data
         .store
-        .transition(&stored.id, PlanStatus::Open, PlanStatus::Applying)?
+        .transition_plan(&stored.id, PlanStatus::Open, PlanStatus::Applying)?
     {
-        let fresh = data.store.plan(&stored.id)?.unwrap_or(stored);
+        let fresh = data.store.stored_plan(&stored.id)?.unwrap_or(stored);
         refuse(
             not_applicable(&fresh, now)
                 .unwrap_or_else(|| "This plan can no longer be applied.".into()),
@@ -72,7 +75,7 @@ pub async fn confirm(
         .await?;
         return Ok(());
     }
-    tracing::info!(plan = %stored.id, user = %press.user.id, dest = %stored.plan.dest.name, "apply confirmed");
+    tracing::info!(plan = %stored.id, user = %press.user.id, dest = %dest.name, "apply confirmed");
     let total = stored.plan.to_update().count();
     let first = render::run_page(
         &stored.plan,
@@ -92,61 +95,49 @@ pub async fn confirm(
     // The run goes on in its own task, holding the shutdown guard and the destination's lock.
     let guard = data.in_flight.clone().read_owned().await;
     let (data, http) = (data.clone(), ctx.http.clone());
-    let (channel, message, who) = (press.channel_id, press.message.id, press.user.id.get());
+    let message = (press.channel_id, press.message.id);
+    let who = Trigger::discord(press.user.id.get());
     tokio::spawn(async move {
         let _guard = guard;
         let _lock = lock;
-        let id = stored.id.clone();
-        if let Err(e) = run(&data, &http, channel, message, who, stored).await {
-            let text = redact(&e.to_string(), &data.secrets);
-            tracing::warn!(plan = %id, "apply failed: {text}");
-            let _ = data
-                .store
-                .transition(&id, PlanStatus::Applying, PlanStatus::Failed);
-            let page = render::notice(
-                "Apply failed",
-                &format!(
-                    "{}\nNothing more will be written for this plan.",
-                    super::errors::describe(&e).0
-                ),
-                false,
-            );
-            let _ = edit_message(&http, channel, message, &page).await;
-        }
+        run_and_report(&data, &http, message, &who, stored).await;
     });
     Ok(())
 }
 
-/// The same lock, owned (for the run's task).
-struct OwnedDestLock {
-    data: Data,
-    dest: String,
-}
-
-impl Drop for OwnedDestLock {
-    fn drop(&mut self) {
-        self.data
-            .running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.dest);
+/// Apply a stored plan (already moved to `applying`, its destination locked), editing
+/// `message` with progress and the result. Errors end up in the message, never lost.
+pub async fn run_and_report(
+    data: &Data,
+    http: &Arc<serenity::Http>,
+    message: (serenity::ChannelId, serenity::MessageId),
+    who: &Trigger,
+    stored: StoredPlan,
+) {
+    let id = stored.id.clone();
+    if let Err(e) = run(data, http, message, who, stored).await {
+        let text = redact(&e.to_string(), &data.secrets);
+        tracing::warn!(plan = %id, "apply failed: {text}");
+        let _ = data
+            .store
+            .transition_plan(&id, PlanStatus::Applying, PlanStatus::Failed);
+        let page = render::notice(
+            "Apply failed",
+            &format!(
+                "{}\nNothing more will be written for this plan.",
+                super::errors::describe(&e).0
+            ),
+            false,
+        );
+        let _ = edit_message(http, message.0, message.1, &page).await;
     }
-}
-
-fn lock_dest_owned(data: &Data, dest: &str) -> Option<OwnedDestLock> {
-    let mut running = data.running.lock().unwrap_or_else(|p| p.into_inner());
-    running.insert(dest.to_string()).then(|| OwnedDestLock {
-        data: data.clone(),
-        dest: dest.to_string(),
-    })
 }
 
 async fn run(
     data: &Data,
-    http: &std::sync::Arc<serenity::Http>,
-    channel: serenity::ChannelId,
-    message: serenity::MessageId,
-    who: u64,
+    http: &Arc<serenity::Http>,
+    (channel, message): (serenity::ChannelId, serenity::MessageId),
+    who: &Trigger,
     stored: StoredPlan,
 ) -> Result<(), Error> {
     let pair = data
@@ -167,17 +158,16 @@ async fn run(
         .await
         .map_err(super::commands::session_error)?;
     let options = pair.plan_options(stored.only_accounts.clone());
-    let store = Store::open(data.config.database_file())?;
-    let trigger = Trigger::discord(who);
-    let job = ApplyJob::new(
+    let mut job = ApplyJob::new(
         &pair.name,
         &source,
         &dest,
         &stored.plan,
         &options,
         &data.config.limits,
-        &trigger,
+        who,
     );
+    job.limiter = Some(&data.limiter);
 
     // Progress: the executor reports through a callback; a separate task edits the message at
     // most every PROGRESS_EVERY with the latest state.
@@ -224,21 +214,29 @@ async fn run(
         }
     };
     let editor = tokio::spawn(editor);
-    let result = apply(&session.client, &store, &job, progress).await;
+    let result = apply(&session.client, &data.store, &job, progress).await;
     let _ = editor.await; // ends when the callback (and its sender) is dropped
     match result {
-        Err(ApplyError::Stale { differences, fresh_plan }) => {
+        Err(ApplyError::Stale {
+            differences,
+            fresh_plan,
+        }) => {
             // design.md invariant 5: nothing was written; show the new plan for approval.
-            data.store.transition(&stored.id, PlanStatus::Applying, PlanStatus::Superseded)?;
-            let new = data.store.insert_plan(&stored.pair, &stored.only_accounts, who, data.settings.plan_ttl, &fresh_plan, Utc::now())?;
+            data.store
+                .transition_plan(&stored.id, PlanStatus::Applying, PlanStatus::Superseded)?;
+            let new = data.store.insert_plan(
+                &NewPlan {
+                    pair: &stored.pair,
+                    only_accounts: &stored.only_accounts,
+                    created_by: who,
+                    lifetime: data.settings.plan_ttl,
+                    plan: &fresh_plan,
+                },
+                Utc::now(),
+            )?;
             tracing::info!(old = %stored.id, new = %new.id, "plan was stale; new plan shown, nothing written");
             let mut c = plan_context(&new);
-            let shown: Vec<String> = differences.iter().take(10).map(|d| format!("• {}", render::escape(d))).collect();
-            c.note = Some(format!(
-                "⚠️ The servers changed since this plan was approved, so nothing was written. Review the new plan below and apply it again.\n{}{}",
-                shown.join("\n"),
-                if differences.len() > 10 { format!("\n… and {} more changes", differences.len() - 10) } else { String::new() }
-            ));
+            c.note = Some(render::stale_note(&differences));
             edit_message(http, channel, message, &render::plan_page(&new.plan, &c, 0)).await?;
             Ok(())
         }
@@ -247,39 +245,32 @@ async fn run(
         )),
         Err(e) => Err(super::errors::user(format!("The run stopped: {e}"))),
         Ok(report) => {
-            let lines: Vec<ResultLine> = report
-                .accounts
-                .iter()
-                .map(|a| {
-                    let ok = matches!(a.result, AccountResult::Applied | AccountResult::Skipped);
-                    let detail = match a.result {
-                        AccountResult::Applied if a.libraries.is_empty() => "already in place".to_string(),
-                        AccountResult::Applied => a.libraries.join(", "),
-                        _ => {
-                            let mut d = format!("{}: {}", a.result.as_str(), a.reason.clone().unwrap_or_default());
-                            if !a.missing.is_empty() {
-                                d.push_str(&format!(" (missing: {})", a.missing.join(", ")));
-                            }
-                            d
-                        }
-                    };
-                    ResultLine { name: a.name.clone(), ok, detail }
-                })
-                .collect();
+            let lines = render::result_lines(&report);
             let all_ok = lines.iter().all(|l| l.ok);
-            data.store.transition(
-                &stored.id,
-                PlanStatus::Applying,
-                if all_ok { PlanStatus::Applied } else { PlanStatus::Failed },
-            )?;
+            let status = if all_ok {
+                PlanStatus::Applied
+            } else {
+                PlanStatus::Failed
+            };
+            data.store
+                .transition_plan(&stored.id, PlanStatus::Applying, status)?;
             let total = lines.len();
             let note = format!(
-                "Applied by <@{who}> · run #{} · {} · {} write requests",
-                report.run.0,
+                "Applied by {} · run #{} · {} · {} write requests",
+                render::trigger_label(who),
+                report.run,
                 report.status.as_str(),
                 report.summary.write_requests
             );
-            let page = render::run_page(&stored.plan, &stored.id, &lines, total, total, true, Some(&note));
+            let page = render::run_page(
+                &stored.plan,
+                &stored.id,
+                &lines,
+                total,
+                total,
+                true,
+                Some(&note),
+            );
             edit_message(http, channel, message, &page).await?;
             Ok(())
         }

@@ -9,8 +9,8 @@ use super::commands::plan_context;
 use super::errors::{redact, Error};
 use super::ids::{Action, CustomId};
 use super::render::{self, Page};
-use super::store::{PlanStatus, StoredPlan};
 use super::Data;
+use sharesync::store::{PlanStatus, StoredPlan};
 
 pub async fn event_handler(
     framework: poise::FrameworkContext<'_, Data, Error>,
@@ -127,7 +127,7 @@ async fn handle(
         tracing::info!(user = %press.user.id, button = %press.data.custom_id, "refused: {refusal}");
         return ephemeral(ctx, press, &refusal.to_string()).await;
     }
-    let Some(stored) = data.store.plan(&id.plan_id)? else {
+    let Some(stored) = data.store.stored_plan(&id.plan_id)? else {
         return ephemeral(
             ctx,
             press,
@@ -172,7 +172,7 @@ async fn handle(
         Action::Cancel => {
             if !data
                 .store
-                .transition(&stored.id, PlanStatus::Open, PlanStatus::Cancelled)?
+                .transition_plan(&stored.id, PlanStatus::Open, PlanStatus::Cancelled)?
             {
                 let why = not_applicable(&stored, now)
                     .unwrap_or_else(|| "This plan can no longer be cancelled.".into());

@@ -7,8 +7,8 @@ use sharesync::session::SessionError;
 
 use super::errors::{user, Context, Error};
 use super::render::{self, Page, PlanContext};
-use super::store::{Link, StoredPlan};
 use super::Data;
+use sharesync::store::{Link, NewPlan, StoredPlan, Trigger};
 
 pub fn all() -> Vec<poise::Command<Data, Error>> {
     vec![
@@ -188,11 +188,13 @@ async fn plan_and_post(
         .await
         .map_err(session_error)?;
     let stored = data.store.insert_plan(
-        &pair.name,
-        &only,
-        ctx.author().id.get(),
-        data.settings.plan_ttl,
-        &plan,
+        &NewPlan {
+            pair: &pair.name,
+            only_accounts: &only,
+            created_by: &Trigger::discord(ctx.author().id.get()),
+            lifetime: data.settings.plan_ttl,
+            plan: &plan,
+        },
         Utc::now(),
     )?;
     tracing::info!(plan = %stored.id, pair = %pair.name, user = %ctx.author().id, "plan posted");
@@ -237,12 +239,15 @@ pub async fn sync_apply(
         Some(p) => p.trim().to_string(),
         None => data
             .store
-            .latest_open(now)?
+            .open_plans(now, 1)?
+            .into_iter()
+            .next()
+            .map(|(id, _, _)| id)
             .ok_or_else(|| user("There is no open plan: run /sync-plan first."))?,
     };
     let stored = data
         .store
-        .plan(&id)?
+        .stored_plan(&id)?
         .ok_or_else(|| user(format!("No plan {id}: run /sync-plan to make one.")))?;
     if let Some(why) = super::buttons::not_applicable(&stored, now) {
         return Err(user(why));
@@ -336,13 +341,13 @@ pub async fn sync_link(
         }
     };
     let link = Link {
-        discord_user_id: member.id.get(),
+        member_id: member.id.get(),
         plex_account_id: account.id.0,
         plex_name: account.display_name(),
     };
     ctx.data()
         .store
-        .link(&link, ctx.author().id.get(), Utc::now())?;
+        .link(&link, &Trigger::discord(ctx.author().id.get()), Utc::now())?;
     ctx.send(
         poise::CreateReply::default()
             .content(format!(
@@ -428,7 +433,7 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
             .collect::<Vec<_>>()
             .join("\n"),
     ));
-    let open = data.store.open_plans(Utc::now())?;
+    let open = data.store.open_plans(Utc::now(), 20)?;
     fields.push((
         "Open plans".into(),
         if open.is_empty() {

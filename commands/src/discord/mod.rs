@@ -8,7 +8,6 @@
 //! * `ids.rs`      — `ss:<action>:<plan-id>[:page]` button ids.
 //! * `checks.rs`   — admin roles and channels, checked server-side on everything.
 //! * `errors.rs`   — `on_error` for every framework error, redaction of secrets.
-//! * `store.rs`    — the bot's SQLite tables (plans, links).
 
 mod apply;
 mod buttons;
@@ -17,20 +16,19 @@ mod commands;
 pub mod errors;
 pub mod ids;
 pub mod render;
-pub mod store;
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
+use sharesync::apply::{DestLocks, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::session::{Session, SessionError};
+use sharesync::store::{Store, StoreError};
 
 use checks::Policy;
 use errors::Error;
-use store::BotStore;
 
 pub const PRODUCTION_API: &str = "https://discord.com";
 
@@ -70,7 +68,7 @@ pub enum BotError {
     #[error(transparent)]
     Config(#[from] ConfigProblems),
     #[error("cannot open the bot's database: {0}")]
-    Store(#[from] store::StoreError),
+    Store(#[from] StoreError),
     #[error("cannot start the Discord client: {0}")]
     Client(String),
     #[error("the Discord connection ended: {0}")]
@@ -176,11 +174,13 @@ pub fn validate(config: &Config) -> Result<BotSettings, ConfigProblems> {
 pub struct BotState {
     pub config: Config,
     pub settings: BotSettings,
-    pub store: BotStore,
+    pub store: Store,
     /// Texts that must never be shown or logged (tokens).
     pub secrets: Vec<String>,
-    /// Destinations (machine identifiers) with a run in flight in this process.
-    pub running: Mutex<HashSet<String>>,
+    /// One run per destination, shared by buttons and schedules.
+    pub locks: DestLocks,
+    /// One write budget for every run of this process (they share one plex.tv token).
+    pub limiter: WriteLimiter,
     /// Applies in flight, so shutdown can let them finish.
     pub in_flight: Arc<tokio::sync::RwLock<()>>,
     /// Plex accounts for autocomplete, refreshed at most once a minute.
@@ -190,31 +190,10 @@ pub struct BotState {
 pub type Data = Arc<BotState>;
 
 impl BotState {
-    /// A signed-in session without any prompt (a bot cannot ask for a two-factor code).
-    /// Same credential order as `Session::connect`: token, saved login token, username and
-    /// password (with `plex.mfa_code`).
+    /// A signed-in session without any prompt (a bot cannot ask for a two-factor code; it
+    /// takes `plex.mfa_code` when username and password are used).
     pub async fn session(&self) -> Result<Session, SessionError> {
-        let anonymous = sharesync::session::anonymous_client(&self.config)?;
-        let saved = std::fs::read_to_string(self.config.token_file())
-            .ok()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .map(secrecy::SecretString::from);
-        let token = match (&self.config.plex.token, saved) {
-            (Some(t), _) => t.clone(),
-            (None, Some(t)) => t,
-            (None, None) => match (&self.config.plex.username, &self.config.plex.password) {
-                (Some(user), Some(password)) => {
-                    anonymous
-                        .sign_in(user, password, self.config.plex.mfa_code.as_deref())
-                        .await?
-                }
-                _ => return Err(SessionError::NoCredentials),
-            },
-        };
-        let client = anonymous.with_token(token);
-        let owner = client.whoami().await?;
-        Ok(Session { client, owner })
+        Session::connect(&self.config, None).await
     }
 }
 
@@ -271,17 +250,19 @@ pub struct RunningBot {
 /// REST API for the gateway URL), connect, and register the commands in every configured guild.
 pub async fn start(config: Config) -> Result<RunningBot, BotError> {
     let settings = validate(&config)?;
-    let store = BotStore::open(&config.database_file())?;
-    let interrupted = store.fail_interrupted()?;
+    let store = Store::open(config.database_file())?;
+    let interrupted = store.fail_interrupted_plans()?;
     if interrupted > 0 {
         tracing::warn!("{interrupted} plan(s) were being applied when the bot last stopped; marked failed (see /sync-status)");
     }
+    let limiter = WriteLimiter::new(&config.limits);
     let state: Data = Arc::new(BotState {
         secrets: secrets_of(&config, &settings),
         settings: settings.clone(),
         config,
         store,
-        running: Mutex::new(HashSet::new()),
+        locks: DestLocks::default(),
+        limiter,
         in_flight: Arc::new(tokio::sync::RwLock::new(())),
         accounts: tokio::sync::Mutex::new(None),
     });

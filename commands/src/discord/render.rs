@@ -6,7 +6,8 @@ use poise::serenity_prelude as serenity;
 use sharesync::plan::{Outcome, Plan, PlannedAccount};
 
 use super::ids::{Action, CustomId};
-use super::store::PlanStatus;
+use sharesync::apply::RunReport;
+use sharesync::store::{AccountResult, PlanStatus, Trigger};
 
 pub const TITLE_MAX: usize = 256;
 pub const DESCRIPTION_MAX: usize = 4096;
@@ -662,6 +663,63 @@ pub fn run_page(
         embeds: vec![embed],
         rows,
     }
+}
+
+/// A run's accounts as result lines: what was granted, or why not.
+pub fn result_lines(report: &RunReport) -> Vec<ResultLine> {
+    report
+        .accounts
+        .iter()
+        .map(|a| {
+            let ok = matches!(a.result, AccountResult::Applied | AccountResult::Skipped);
+            let detail = match a.result {
+                AccountResult::Applied if a.libraries.is_empty() => "already in place".to_string(),
+                AccountResult::Applied => a.libraries.join(", "),
+                _ => {
+                    let mut d = format!(
+                        "{}: {}",
+                        a.result.as_str(),
+                        a.reason.clone().unwrap_or_default()
+                    );
+                    if !a.missing.is_empty() {
+                        d.push_str(&format!(" (missing: {})", a.missing.join(", ")));
+                    }
+                    d
+                }
+            };
+            ResultLine {
+                name: a.name.clone(),
+                ok,
+                detail,
+            }
+        })
+        .collect()
+}
+
+/// Who started something, for a message: a mention for a Discord user, the schedule's name.
+pub fn trigger_label(who: &Trigger) -> String {
+    match who.as_str().split_once(':') {
+        Some(("discord", id)) if id.parse::<u64>().is_ok() => format!("<@{id}>"),
+        Some(("schedule", name)) => format!("schedule **{}**", escape(name)),
+        _ => escape(who.as_str()),
+    }
+}
+
+/// What changed between an approved plan and a fresh one (at most 10 lines shown).
+pub fn stale_note(differences: &[String]) -> String {
+    let shown: Vec<String> = differences
+        .iter()
+        .take(10)
+        .map(|d| format!("• {}", escape(d)))
+        .collect();
+    let more = match differences.len() {
+        n if n > 10 => format!("\n… and {} more changes", n - 10),
+        _ => String::new(),
+    };
+    format!(
+        "⚠️ The servers changed since this plan was approved, so nothing was written. Review the new plan below and apply it again.\n{}{more}",
+        shown.join("\n")
+    )
 }
 
 /// A short, single-embed notice (errors, refusals, "already applied").
