@@ -180,9 +180,9 @@ fn default_plan_ttl() -> u64 {
 pub struct ScheduleConfig {
     pub name: String,
     pub pair: String,
-    pub cron: String,
-    #[serde(default = "default_tz")]
-    pub timezone: String,
+    pub cron: crate::schedule::CronExpr,
+    #[serde(default)]
+    pub timezone: crate::schedule::TimeZone,
     #[serde(default)]
     pub mode: ScheduleMode,
     pub channel_id: Option<u64>,
@@ -191,10 +191,6 @@ pub struct ScheduleConfig {
     /// After downtime, run a missed occurrence once.
     #[serde(default = "yes")]
     pub catch_up: bool,
-}
-
-fn default_tz() -> String {
-    "UTC".into()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -320,7 +316,23 @@ impl Config {
                 return Err(invalid("discord.plan_ttl_minutes", "must be at least 1"));
             }
         }
+        let mut names = std::collections::BTreeSet::new();
         for (i, s) in self.schedules.iter().enumerate() {
+            if s.name.trim().is_empty() {
+                return Err(invalid(format!("schedule[{i}].name"), "must not be empty"));
+            }
+            if !names.insert(s.name.to_lowercase()) {
+                return Err(invalid(
+                    format!("schedule[{i}].name"),
+                    format!("'{}' is used by two schedules", s.name),
+                ));
+            }
+            if s.channel_id == Some(0) {
+                return Err(invalid(
+                    format!("schedule[{i}].channel_id"),
+                    "must be a Discord channel id (right-click the channel → Copy ID)",
+                ));
+            }
             if !self.pairs.iter().any(|p| p.name == s.pair) {
                 return Err(invalid(
                     format!("schedule[{i}].pair"),

@@ -8,5 +8,6 @@ pub mod model;
 pub mod plan;
 pub mod plex;
 pub mod sandbox;
+pub mod schedule;
 pub mod session;
 pub mod store;

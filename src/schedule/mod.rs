@@ -1,0 +1,301 @@
+//! Scheduled syncs: each `[[schedule]]` plans its pair when its cron expression fires, and either
+//! reports the plan (`report`: a front end posts it for approval) or applies it (`apply`).
+//!
+//! [`Scheduler::run_due`] is the whole decision, at an instant the caller passes in, so tests
+//! drive it at fixed times; [`run`] is the loop that calls it with an injected [`Clock`].
+//!
+//! * **State** lives in the store: when each schedule was first seen (`armed_at`; occurrences
+//!   before it never count) and the last occurrence handled. An occurrence is marked handled
+//!   *before* it runs, so a crash never runs it twice.
+//! * **Downtime:** occurrences that fell while no scheduler was running are run once, together,
+//!   when `catch_up` is set (the default), or skipped with a log line.
+//! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
+//!   manual apply). A busy destination defers the run to the next call, not skips it.
+
+mod cron;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+pub use cron::{CronExpr, TimeZone};
+
+use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
+use crate::config::{Config, ScheduleConfig, ScheduleMode};
+use crate::plan::Plan;
+use crate::plex::PlexError;
+use crate::session::{Session, SessionError};
+use crate::store::{Store, StoreError, Trigger};
+
+/// How often [`run`] looks for due schedules (so a run starts at most this late).
+pub const TICK: Duration = Duration::from_secs(15);
+
+/// Where "now" comes from: the system clock in production, a fixed instant in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// What one scheduled run came to.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Nothing to grant.
+    InSync { plan: Plan },
+    /// `report` mode with something to grant: the plan waits for an admin.
+    ToApprove { plan: Plan },
+    /// `apply` mode: the run's report.
+    Applied { plan: Plan, report: RunReport },
+    /// The run could not start or stopped; `reason` says what to do.
+    Failed { reason: String },
+}
+
+/// One schedule's run, for the front end to announce.
+#[derive(Debug, Clone)]
+pub struct ScheduledRun {
+    pub schedule: ScheduleConfig,
+    /// The occurrence this run is for.
+    pub due: DateTime<Utc>,
+    /// It fell while sharesync was not running and is being caught up.
+    pub caught_up: bool,
+    pub started: DateTime<Utc>,
+    pub took: Duration,
+    /// The schedule's next occurrence after this run.
+    pub next: Option<DateTime<Utc>>,
+    pub outcome: Outcome,
+}
+
+impl ScheduledRun {
+    /// Whether the front end should post anything (quiet when in sync, if configured).
+    pub fn worth_announcing(&self) -> bool {
+        !(matches!(self.outcome, Outcome::InSync { .. }) && self.schedule.quiet_when_in_sync)
+    }
+
+    /// One line for the record and `sharesync schedules`.
+    pub fn summary(&self) -> String {
+        match &self.outcome {
+            Outcome::InSync { .. } => "in sync".into(),
+            Outcome::ToApprove { plan } => {
+                format!("reported {} account(s) to update", plan.to_update().count())
+            }
+            Outcome::Applied { report, .. } => format!(
+                "applied: run #{} {} ({} updated, {} libraries granted, {} failed)",
+                report.run,
+                report.status.as_str(),
+                report.summary.accounts_updated,
+                report.summary.libraries_changed,
+                report.summary.accounts_failed
+            ),
+            Outcome::Failed { reason } => format!("failed: {reason}"),
+        }
+    }
+}
+
+pub struct Scheduler {
+    config: Config,
+    store: Store,
+    locks: DestLocks,
+    limiter: Arc<WriteLimiter>,
+    /// When this scheduler started: occurrences before it fell during downtime.
+    started_at: DateTime<Utc>,
+}
+
+impl Scheduler {
+    /// `started_at` is the clock's "now" when the process started (see [`Scheduler::run_due`]).
+    pub fn new(
+        config: Config,
+        store: Store,
+        locks: DestLocks,
+        limiter: Arc<WriteLimiter>,
+        started_at: DateTime<Utc>,
+    ) -> Scheduler {
+        Scheduler {
+            config,
+            store,
+            locks,
+            limiter,
+            started_at,
+        }
+    }
+
+    pub fn schedules(&self) -> &[ScheduleConfig] {
+        &self.config.schedules
+    }
+
+    /// Run every schedule whose occurrence has come by `now` and has not been handled, one after
+    /// another. Returns what each did (deferred runs, on a busy destination, return nothing).
+    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<Vec<ScheduledRun>, StoreError> {
+        let mut done = Vec::new();
+        for schedule in &self.config.schedules {
+            let state = self.store.schedule_state(&schedule.name, now)?;
+            let after = state.last_due.unwrap_or(state.armed_at).max(state.armed_at);
+            let Some(due) = schedule.cron.latest_between(schedule.timezone, after, now) else {
+                continue;
+            };
+            let caught_up = due < self.started_at;
+            if caught_up && !schedule.catch_up {
+                tracing::info!(schedule = %schedule.name, due = %due, "missed while sharesync was not running; skipped (catch_up = false)");
+                self.store.schedule_due_handled(&schedule.name, due)?;
+                continue;
+            }
+            if let Some(run) = self.run_one(schedule, due, caught_up, now).await? {
+                self.store.schedule_ran(
+                    &schedule.name,
+                    run.started,
+                    run.started + chrono::Duration::from_std(run.took).unwrap_or_default(),
+                    &run.summary(),
+                    match &run.outcome {
+                        Outcome::Applied { report, .. } => Some(report.run),
+                        _ => None,
+                    },
+                )?;
+                done.push(run);
+            }
+        }
+        Ok(done)
+    }
+
+    /// The first occurrence of any schedule after `now`.
+    pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.config
+            .schedules
+            .iter()
+            .filter_map(|s| s.cron.next_after(s.timezone, now))
+            .min()
+    }
+
+    async fn run_one(
+        &self,
+        schedule: &ScheduleConfig,
+        due: DateTime<Utc>,
+        caught_up: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ScheduledRun>, StoreError> {
+        let clock = tokio::time::Instant::now();
+        let finish = |outcome: Outcome| ScheduledRun {
+            schedule: schedule.clone(),
+            due,
+            caught_up,
+            started: now,
+            took: clock.elapsed(),
+            next: schedule.cron.next_after(schedule.timezone, now),
+            outcome,
+        };
+        let handled = |store: &Store| store.schedule_due_handled(&schedule.name, due);
+        let failed = |reason: String| Outcome::Failed { reason };
+
+        let Ok(pair) = self.config.pair(Some(&schedule.pair)) else {
+            handled(&self.store)?;
+            return Ok(Some(finish(failed(format!(
+                "no pair is named '{}'; fix schedule '{}' in the config",
+                schedule.pair, schedule.name
+            )))));
+        };
+        let session = match Session::connect(&self.config, None).await {
+            Ok(s) => s,
+            Err(e) => {
+                handled(&self.store)?;
+                return Ok(Some(finish(failed(session_fix(&e)))));
+            }
+        };
+        let (source, dest) = match session.pair_servers(pair).await {
+            Ok(servers) => servers,
+            Err(e) => {
+                handled(&self.store)?;
+                return Ok(Some(finish(failed(session_fix(&e)))));
+            }
+        };
+        let _lock = match schedule.mode {
+            ScheduleMode::Report => None,
+            ScheduleMode::Apply => match self.locks.acquire(&self.store, &dest) {
+                Ok(lock) => Some(lock),
+                Err(Busy::Store(e)) => return Err(e),
+                Err(busy) => {
+                    tracing::info!(schedule = %schedule.name, "deferred: {busy}");
+                    return Ok(None);
+                }
+            },
+        };
+        handled(&self.store)?;
+        let options = pair.plan_options(vec![]);
+        let plan = match session
+            .client
+            .read_sharing(&source, &dest)
+            .await
+            .map_err(SessionError::from)
+            .and_then(|state| Ok(crate::plan::plan(&state, &options)?))
+        {
+            Ok(plan) => plan,
+            Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),
+        };
+        if plan.to_update().next().is_none() {
+            return Ok(Some(finish(Outcome::InSync { plan })));
+        }
+        if schedule.mode == ScheduleMode::Report {
+            return Ok(Some(finish(Outcome::ToApprove { plan })));
+        }
+        let trigger = Trigger::schedule(&schedule.name);
+        let mut job = ApplyJob::new(
+            &pair.name,
+            &source,
+            &dest,
+            &plan,
+            &options,
+            &self.config.limits,
+            &trigger,
+        );
+        job.limiter = Some(&self.limiter);
+        let outcome = match apply(&session.client, &self.store, &job, |_| {}).await {
+            Ok(report) => Outcome::Applied {
+                plan: plan.clone(),
+                report,
+            },
+            Err(ApplyError::Store(e)) => return Err(e),
+            Err(ApplyError::TokenRejected { .. }) => failed(session_fix(&SessionError::Plex(
+                PlexError::BadToken,
+            ))),
+            Err(ApplyError::Stale { .. }) => failed(
+                "the servers changed while the run was starting, so nothing was written; the next occurrence will plan again".into(),
+            ),
+            Err(e) => failed(format!("{e}; the next occurrence will try again")),
+        };
+        Ok(Some(finish(outcome)))
+    }
+}
+
+/// A session error with what to do about it, for a notification nobody is watching live.
+fn session_fix(e: &SessionError) -> String {
+    match e {
+        SessionError::Plex(PlexError::BadToken) => "plex.tv rejected the Plex token: set a fresh one (plex.token or PLEX_ACCOUNT_TOKEN), or run `sharesync login`, then restart the bot".into(),
+        SessionError::ServerNotFound { .. } => format!("{e}; fix the pair's source or dest in the config"),
+        e => format!("{e}; the next occurrence will try again"),
+    }
+}
+
+/// Call [`Scheduler::run_due`] every [`TICK`] until the future is dropped, passing each run to
+/// `announce`. A store failure is logged and retried at the next tick.
+pub async fn run<F, Fut>(scheduler: &Scheduler, clock: &dyn Clock, mut announce: F)
+where
+    F: FnMut(ScheduledRun) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    loop {
+        match scheduler.run_due(clock.now()).await {
+            Ok(runs) => {
+                for r in runs {
+                    tracing::info!(schedule = %r.schedule.name, "{}", r.summary());
+                    announce(r).await;
+                }
+            }
+            Err(e) => tracing::warn!("schedules: {e}"),
+        }
+        tokio::time::sleep(TICK).await;
+    }
+}

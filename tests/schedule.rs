@@ -1,0 +1,341 @@
+//! Scheduled syncs (src/schedule): `run_due` driven at fixed instants against the simulated
+//! plex.tv over loopback, with the schedule state in a real SQLite file.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone as _, Utc};
+use sharesync::apply::{DestLocks, WriteLimiter};
+use sharesync::config::Config;
+use sharesync::model::{MachineId, ServerRef};
+use sharesync::sandbox::{Sandbox, Scenario};
+use sharesync::schedule::{CronExpr, Outcome, ScheduledRun, Scheduler, TimeZone};
+use sharesync::store::Store;
+
+struct Env {
+    sandbox: Sandbox,
+    config: Config,
+    store: Store,
+    locks: DestLocks,
+    _dir: tempfile::TempDir,
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn env(schedule: &str) -> Env {
+    let sandbox = Sandbox::start(Scenario::demo()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(&sandbox, &dir, &sandbox.owner_token(), schedule);
+    let store = Store::open(config.database_file()).unwrap();
+    Env {
+        sandbox,
+        config,
+        store,
+        locks: DestLocks::default(),
+        _dir: dir,
+    }
+}
+
+fn config_for(sandbox: &Sandbox, dir: &tempfile::TempDir, token: &str, schedule: &str) -> Config {
+    Config::from_toml_str(&format!(
+        r#"
+data_dir = "{dir}"
+[plex]
+token = "{token}"
+url = "{url}"
+[limits]
+writes_per_second = 0
+[[pair]]
+name = "main"
+source = "noodle"
+dest = "doodoo"
+aliases = {{ "Movies 4K" = "4K Movies" }}
+[[schedule]]
+name = "nightly"
+pair = "main"
+{schedule}
+"#,
+        dir = dir.path().display(),
+        url = sandbox.url(),
+    ))
+    .unwrap()
+}
+
+impl Env {
+    /// A scheduler as a process started at `started_at` would make it.
+    fn scheduler(&self, started_at: DateTime<Utc>) -> Scheduler {
+        Scheduler::new(
+            self.config.clone(),
+            self.store.clone(),
+            self.locks.clone(),
+            Arc::new(WriteLimiter::new(&self.config.limits)),
+            started_at,
+        )
+    }
+
+    fn writes(&self) -> usize {
+        self.sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET" && r.path.contains("shared_servers"))
+            .count()
+    }
+
+    fn dest(&self) -> ServerRef {
+        let world = self.sandbox.world();
+        let s = world.servers.iter().find(|s| s.name == "doodoo").unwrap();
+        ServerRef {
+            name: s.name.clone(),
+            machine_id: MachineId(s.machine_id.clone()),
+        }
+    }
+}
+
+fn one(runs: Vec<ScheduledRun>) -> ScheduledRun {
+    assert_eq!(runs.len(), 1, "expected exactly one run: {runs:?}");
+    runs.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn fires_once_per_occurrence_at_the_cron_time() {
+    let e = env(r#"cron = "0 3 * * *""#).await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    assert!(s
+        .run_due(at("2026-01-10T02:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .run_due(at("2026-01-10T02:59:59Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    let run = one(s.run_due(at("2026-01-10T03:00:10Z")).await.unwrap());
+    assert_eq!(run.due, at("2026-01-10T03:00:00Z"));
+    assert!(!run.caught_up);
+    assert_eq!(run.next, Some(at("2026-01-11T03:00:00Z")));
+    let Outcome::ToApprove { plan } = &run.outcome else {
+        panic!("report mode with grants to make: {:?}", run.outcome)
+    };
+    assert!(plan.to_update().count() > 0);
+    assert!(run.worth_announcing());
+    assert_eq!(e.writes(), 0, "report mode never writes");
+    // The same occurrence is not run again, the next one is.
+    assert!(s
+        .run_due(at("2026-01-10T03:00:40Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .run_due(at("2026-01-11T02:59:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    one(s.run_due(at("2026-01-11T03:00:05Z")).await.unwrap());
+    let state = e
+        .store
+        .schedule_state("nightly", at("2026-01-12T00:00:00Z"))
+        .unwrap();
+    assert_eq!(state.last_due, Some(at("2026-01-11T03:00:00Z")));
+    assert!(state.last_result.unwrap().starts_with("reported"));
+}
+
+#[test]
+fn daylight_saving_changes_fire_once_at_the_crontab_time() {
+    let cron: CronExpr = "30 2 * * *".parse().unwrap();
+    let berlin: TimeZone = "Europe/Berlin".parse().unwrap();
+    // Spring forward (2026-03-29, 02:00 → 03:00 local): 02:30 does not exist; fires at 03:00
+    // CEST (01:00 UTC), then back to 02:30 CEST.
+    let spring = cron.upcoming(berlin, at("2026-03-28T12:00:00Z"), 2);
+    assert_eq!(
+        spring,
+        [at("2026-03-29T01:00:00Z"), at("2026-03-30T00:30:00Z")]
+    );
+    // Fall back (2026-10-25, 03:00 → 02:00 local): 02:30 happens twice; fires once, at the first.
+    let autumn = cron.upcoming(berlin, at("2026-10-24T12:00:00Z"), 2);
+    assert_eq!(
+        autumn,
+        [at("2026-10-25T00:30:00Z"), at("2026-10-26T01:30:00Z")]
+    );
+    // Asked from inside the repeated hour, the answer is still in the future.
+    assert_eq!(
+        cron.next_after(berlin, at("2026-10-25T01:15:00Z")),
+        Some(at("2026-10-26T01:30:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn a_fall_back_night_driven_every_fifteen_minutes_runs_once() {
+    let e = env("cron = \"30 2 * * *\"\ntimezone = \"Europe/Berlin\"").await;
+    let start = at("2026-10-24T20:00:00Z");
+    let s = e.scheduler(start);
+    let mut runs = Vec::new();
+    let mut now = start;
+    while now < at("2026-10-25T06:00:00Z") {
+        runs.extend(s.run_due(now).await.unwrap());
+        now += chrono::Duration::minutes(15);
+    }
+    let run = one(runs);
+    assert_eq!(run.due, at("2026-10-25T00:30:00Z"));
+}
+
+#[tokio::test]
+async fn a_run_missed_during_downtime_runs_once_when_back() {
+    let e = env(r#"cron = "0 3 * * *""#).await;
+    // First process: arms the schedule, then stops before 03:00.
+    let first = e.scheduler(at("2026-01-10T01:00:00Z"));
+    assert!(first
+        .run_due(at("2026-01-10T01:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    // Back three days later: three occurrences were missed; one run, for the latest.
+    let back = e.scheduler(at("2026-01-13T12:00:00Z"));
+    let run = one(back.run_due(at("2026-01-13T12:00:00Z")).await.unwrap());
+    assert!(run.caught_up);
+    assert_eq!(run.due, at("2026-01-13T03:00:00Z"));
+    assert!(back
+        .run_due(at("2026-01-13T12:00:15Z"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn catch_up_off_skips_missed_runs_but_keeps_the_next() {
+    let e = env("cron = \"0 3 * * *\"\ncatch_up = false").await;
+    let first = e.scheduler(at("2026-01-10T01:00:00Z"));
+    assert!(first
+        .run_due(at("2026-01-10T01:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    let back = e.scheduler(at("2026-01-13T12:00:00Z"));
+    assert!(back
+        .run_due(at("2026-01-13T12:00:00Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    let next = one(back.run_due(at("2026-01-14T03:00:05Z")).await.unwrap());
+    assert!(!next.caught_up);
+    assert_eq!(e.writes(), 0);
+}
+
+#[tokio::test]
+async fn an_apply_run_waits_for_a_manual_apply_on_the_same_destination() {
+    let e = env("cron = \"0 3 * * *\"\nmode = \"apply\"").await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    // A manual apply holds the destination.
+    let manual = e.locks.acquire(&e.store, &e.dest()).unwrap();
+    assert!(s
+        .run_due(at("2026-01-10T03:00:05Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(e.writes(), 0, "no write while the destination is busy");
+    drop(manual);
+    // Deferred, not lost: the next tick runs it.
+    let run = one(s.run_due(at("2026-01-10T03:00:20Z")).await.unwrap());
+    assert_eq!(run.due, at("2026-01-10T03:00:00Z"));
+    let Outcome::Applied { plan, report } = &run.outcome else {
+        panic!("apply mode: {:?}", run.outcome)
+    };
+    assert_eq!(report.summary.accounts_updated, plan.to_update().count());
+    assert!(report.summary.libraries_changed > 0);
+    assert!(e.writes() > 0);
+    assert_eq!(e.store.runs(1).unwrap()[0].trigger, "schedule:nightly");
+    // The next night everything is in step: reported as in sync, and quiet by default.
+    let next = one(s.run_due(at("2026-01-11T03:00:05Z")).await.unwrap());
+    assert!(matches!(next.outcome, Outcome::InSync { .. }));
+    assert!(!next.worth_announcing());
+}
+
+#[tokio::test]
+async fn in_sync_is_announced_when_quiet_is_off() {
+    let e = env("cron = \"0 3 * * *\"\nmode = \"apply\"\nquiet_when_in_sync = false").await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    let next = one(s.run_due(at("2026-01-11T03:00:05Z")).await.unwrap());
+    assert!(matches!(next.outcome, Outcome::InSync { .. }));
+    assert!(next.worth_announcing());
+}
+
+#[tokio::test]
+async fn a_rejected_token_fails_once_with_the_fix_and_writes_nothing() {
+    let sandbox = Sandbox::start(Scenario::demo()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_for(
+        &sandbox,
+        &dir,
+        "revoked-token",
+        "cron = \"0 3 * * *\"\nmode = \"apply\"",
+    );
+    let store = Store::open(config.database_file()).unwrap();
+    let s = Scheduler::new(
+        config.clone(),
+        store,
+        DestLocks::default(),
+        Arc::new(WriteLimiter::new(&config.limits)),
+        at("2026-01-10T02:00:00Z"),
+    );
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    let run = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    let Outcome::Failed { reason } = &run.outcome else {
+        panic!("{:?}", run.outcome)
+    };
+    assert!(reason.contains("rejected the Plex token"), "{reason}");
+    assert!(reason.contains("PLEX_ACCOUNT_TOKEN"), "{reason}");
+    assert!(
+        !reason.contains("revoked-token"),
+        "the token is never shown"
+    );
+    assert!(run.worth_announcing());
+    // Not retried every tick: the next attempt is the next occurrence.
+    assert!(s
+        .run_due(at("2026-01-10T03:00:20Z"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!sandbox
+        .requests()
+        .iter()
+        .any(|r| r.method != "GET" && r.path.contains("shared_servers")));
+}
+
+#[test]
+fn bad_cron_and_time_zones_fail_at_start_with_the_key() {
+    let base = "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n[[schedule]]\nname = \"n\"\npair = \"main\"\n";
+    for (entry, key, words) in [
+        ("cron = \"0 3 * *\"", "schedule[0].cron", "4 fields"),
+        (
+            "cron = \"0 25 * * *\"",
+            "schedule[0].cron",
+            "not a cron expression",
+        ),
+        ("cron = \"0 3 * * * *\"", "schedule[0].cron", "6 fields"),
+        (
+            "cron = \"0 3 * * *\"\ntimezone = \"Mars/Olympus\"",
+            "schedule[0].timezone",
+            "IANA",
+        ),
+        (
+            "cron = \"0 3 * * *\"\nmode = \"sometimes\"",
+            "schedule[0].mode",
+            "report",
+        ),
+    ] {
+        let err = Config::from_toml_str(&format!("{base}{entry}\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(key) && err.contains(words), "{entry}: {err}");
+    }
+    let ok = Config::from_toml_str(&format!("{base}cron = \"@daily\"\n")).unwrap();
+    let s = &ok.schedules[0];
+    assert_eq!(
+        s.cron.next_after(s.timezone, at("2026-01-10T12:00:00Z")),
+        Some(Utc.with_ymd_and_hms(2026, 1, 11, 0, 0, 0).unwrap())
+    );
+}
