@@ -201,6 +201,15 @@ pub enum ScheduleMode {
     Apply,
 }
 
+impl ScheduleMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleMode::Report => "report",
+            ScheduleMode::Apply => "apply",
+        }
+    }
+}
+
 /// Where variables come from; tests pass a map instead of the process environment.
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;

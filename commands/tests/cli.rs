@@ -442,3 +442,44 @@ fn bot_with_an_incomplete_discord_config_names_every_key() {
     assert!(err.contains("config key `discord.admin_role_ids`"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn schedules_lists_the_next_occurrences_in_their_time_zone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sharesync.toml"),
+        "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n\
+         [[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"30 4 * * *\"\ntimezone = \"Asia/Kolkata\"\nmode = \"apply\"\n",
+    )
+    .unwrap();
+    let out = sharesync(&dir)
+        .args(["schedules", "--next", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("nightly: pair main, apply, cron `30 4 * * *` in Asia/Kolkata"),
+        "{text}"
+    );
+    // 04:30 in Kolkata (UTC+5:30) is 23:00 UTC the day before.
+    assert_eq!(text.matches("04:30 IST (23:00 UTC)").count(), 2, "{text}");
+    assert!(text.contains("last: never run"), "{text}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "listing created a database"
+    );
+}
+
+#[test]
+fn a_bad_cron_expression_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sharesync.toml"),
+        "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n\
+         [[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"every night\"\n",
+    )
+    .unwrap();
+    let out = sharesync(&dir).arg("schedules").output().unwrap();
+    assert_one_clear_line(&out, "schedule[0].cron");
+}

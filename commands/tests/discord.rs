@@ -15,6 +15,25 @@ use support::fake_discord::{FakeDiscord, GUILD_ID};
 use support::fixtures::{self as fx, admin, non_admin, opt, ADMIN_ROLE};
 
 const WAIT: Duration = Duration::from_secs(20);
+/// Where scheduled runs post (`discord.notify_channel_id`).
+const NOTIFY_CHANNEL: u64 = 3100;
+
+/// The schedules' clock, moved by hand.
+struct ManualClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl ManualClock {
+    fn set(&self, rfc3339: &str) {
+        *self.0.lock().unwrap() = chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+    }
+}
+
+impl sharesync::schedule::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
 
 /// A person's pace between seeing a message and pressing its button (discord-testing.md §1.4).
 async fn human() {
@@ -28,6 +47,7 @@ struct TestBot {
     config: sharesync::config::Config,
     bot: Option<RunningBot>,
     connections: usize,
+    clock: std::sync::Arc<ManualClock>,
 }
 
 impl TestBot {
@@ -36,6 +56,12 @@ impl TestBot {
     }
 
     async fn start_with(scenario: Scenario) -> TestBot {
+        Self::start_full(scenario, "").await
+    }
+
+    /// With `[[schedule]]` entries (or other TOML) after the `[discord]` section; the schedules'
+    /// clock starts at 2026-01-10 02:00 UTC.
+    async fn start_full(scenario: Scenario, more_toml: &str) -> TestBot {
         let fake = FakeDiscord::start().await;
         let sandbox = Sandbox::start(scenario).await.expect("sandbox");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -58,6 +84,8 @@ api_url = "{discord}"
 guild_ids = [{GUILD_ID}]
 admin_role_ids = [{ADMIN_ROLE}]
 plan_ttl_minutes = 30
+notify_channel_id = {NOTIFY_CHANNEL}
+{more_toml}
 "#,
             dir = dir.path().display(),
             token = sandbox.owner_token(),
@@ -72,6 +100,11 @@ plan_ttl_minutes = 30
             config,
             bot: None,
             connections: 0,
+            clock: std::sync::Arc::new(ManualClock(std::sync::Mutex::new(
+                chrono::DateTime::parse_from_rfc3339("2026-01-10T02:00:00Z")
+                    .unwrap()
+                    .with_timezone(&chrono::Utc),
+            ))),
         };
         t.boot().await;
         t
@@ -81,7 +114,7 @@ plan_ttl_minutes = 30
     async fn boot(&mut self) {
         let mark = self.fake.mark();
         self.bot = Some(
-            discord::start(self.config.clone())
+            discord::start_with_clock(self.config.clone(), self.clock.clone())
                 .await
                 .expect("bot starts"),
         );
@@ -825,5 +858,104 @@ async fn link_then_sync_user_plans_for_exactly_that_account() {
             .contains("/sync-link"),
         "{cb}"
     );
+    bot.stop().await;
+}
+
+impl TestBot {
+    /// Move the schedules' clock to `at` and run what is due, as the loop does each tick;
+    /// returns the post the run made in the notify channel and its attachments.
+    async fn scheduled_post(&self, at: &str) -> (Value, Vec<support::fake_discord::Attachment>) {
+        let running = self.bot.as_ref().expect("running");
+        // The first pass arms the schedules at the start time (the loop may have done it).
+        running.run_schedules().await;
+        let mark = self.fake.mark();
+        self.clock.set(at);
+        running.run_schedules().await;
+        let path = format!("/channels/{NOTIFY_CHANNEL}/messages");
+        self.fake
+            .wait_for_from(mark, WAIT, "the scheduled post", |c| c.is("POST", &path))
+            .await;
+        self.fake.last_post_in(NOTIFY_CHANNEL).expect("a post")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_report_posts_the_plan_and_its_apply_button_applies() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"report\"\n",
+    )
+    .await;
+    let (post, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert_eq!(bot.writes(), 0, "a report writes nothing");
+    assert!(title(&post).contains("noodle → doodoo"), "{post}");
+    let text = description(&post);
+    assert!(
+        text.contains("Scheduled sync **nightly**") && text.contains("2026-01-10 03:00 UTC"),
+        "{text}"
+    );
+    // The same plan /sync-plan would post, with the same buttons.
+    let manual = bot.plan(&[]).await;
+    assert_eq!(
+        post["embeds"][0]["fields"], manual["embeds"][0]["fields"],
+        "same per-account lines as /sync-plan"
+    );
+    let press = bot
+        .press(&post, &button_with(&post, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    let confirm = bot.message(&post);
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &post, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+    assert!(bot.writes() > 0);
+    // The same occurrence does not post again.
+    let mark = bot.fake.mark();
+    assert_eq!(bot.bot.as_ref().unwrap().run_schedules().await, 0);
+    assert!(!bot.fake.calls()[mark..]
+        .iter()
+        .any(|c| c.is("POST", "/channels/")));
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_apply_posts_its_results_with_a_csv() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    let before = shares(&bot, "doodoo");
+    let (post, files) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert!(
+        title(&post).starts_with("Applied: noodle → doodoo"),
+        "{post}"
+    );
+    let text = description(&post);
+    for words in [
+        "Scheduled sync **nightly** (pair main)",
+        "due 2026-01-10 03:00 UTC",
+        "took ",
+        "account(s) updated",
+        "granted",
+        "nothing was removed",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    assert!(post["components"].as_array().is_none_or(|c| c.is_empty()));
+    let (name, csv) = files.first().expect("the run's results attached");
+    assert!(
+        name.starts_with("sharesync-run-") && name.ends_with(".csv"),
+        "{name}"
+    );
+    let csv = String::from_utf8(csv.clone()).unwrap();
+    assert!(csv.starts_with("account_id,name,planned,result"), "{csv}");
+    let after = shares(&bot, "doodoo");
+    let granted: usize = after.values().map(|(_, l)| l.len()).sum::<usize>()
+        - before.values().map(|(_, l)| l.len()).sum::<usize>();
+    assert!(granted > 0);
+    assert_eq!(csv.lines().count() - 1, csv.matches(",applied,").count());
+    assert!(text.contains(&format!("{granted} librar")), "{text}");
     bot.stop().await;
 }

@@ -105,6 +105,8 @@ pub struct Scheduler {
     limiter: Arc<WriteLimiter>,
     /// When this scheduler started: occurrences before it fell during downtime.
     started_at: DateTime<Utc>,
+    /// One `run_due` at a time (the loop and a manual trigger must not both take a due run).
+    pass: tokio::sync::Mutex<()>,
 }
 
 impl Scheduler {
@@ -122,6 +124,7 @@ impl Scheduler {
             locks,
             limiter,
             started_at,
+            pass: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -132,9 +135,10 @@ impl Scheduler {
     /// Run every schedule whose occurrence has come by `now` and has not been handled, one after
     /// another. Returns what each did (deferred runs, on a busy destination, return nothing).
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<Vec<ScheduledRun>, StoreError> {
+        let _pass = self.pass.lock().await;
         let mut done = Vec::new();
         for schedule in &self.config.schedules {
-            let state = self.store.schedule_state(&schedule.name, now)?;
+            let state = self.store.arm_schedule(&schedule.name, now)?;
             let after = state.last_due.unwrap_or(state.armed_at).max(state.armed_at);
             let Some(due) = schedule.cron.latest_between(schedule.timezone, after, now) else {
                 continue;

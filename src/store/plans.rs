@@ -326,41 +326,50 @@ impl Store {
             .optional()?)
     }
 
-    /// A schedule's state, creating it (armed now) the first time the schedule is seen.
-    pub fn schedule_state(
+    /// A schedule's state, creating it (armed at `now`) the first time a scheduler sees it.
+    pub fn arm_schedule(
         &self,
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<ScheduleState, StoreError> {
-        let conn = self.lock();
-        conn.execute(
+        self.lock().execute(
             "INSERT INTO schedule_state (name, armed_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
             params![name, time_text(now)],
         )?;
-        let row: StateRow = conn.query_row(
-            "SELECT armed_at, last_due, last_started, last_finished, last_result, last_run_id
+        self.schedule_state(name)?
+            .ok_or_else(|| StoreError::Corrupt(format!("schedule '{name}' vanished")))
+    }
+
+    /// A schedule's state; `None` until a scheduler has seen it.
+    pub fn schedule_state(&self, name: &str) -> Result<Option<ScheduleState>, StoreError> {
+        let row: Option<StateRow> = self
+            .lock()
+            .query_row(
+                "SELECT armed_at, last_due, last_started, last_finished, last_result, last_run_id
                  FROM schedule_state WHERE name = ?1",
-            params![name],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )?;
+                params![name],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
         let time = |t: Option<String>| t.map(|t| parse_time(&t)).transpose();
-        Ok(ScheduleState {
+        Ok(Some(ScheduleState {
             armed_at: parse_time(&row.0)?,
             last_due: time(row.1)?,
             last_started: time(row.2)?,
             last_finished: time(row.3)?,
             last_result: row.4,
             last_run: row.5.map(RunId),
-        })
+        }))
     }
 
     /// Mark occurrence `due` of a schedule as handled (before running it, so a crash mid-run

@@ -5,6 +5,7 @@ mod doctor;
 mod render;
 mod runs;
 mod sandbox;
+mod schedules;
 mod sync;
 
 use std::path::PathBuf;
@@ -55,6 +56,8 @@ enum Command {
     Runs(runs::RunsArgs),
     /// Run the Discord bot (slash commands, buttons, schedules) until Ctrl-C or SIGTERM.
     Bot,
+    /// List the schedules with their next occurrences and last runs.
+    Schedules(schedules::SchedulesArgs),
     /// Check config, token, servers, library matches, Discord and the data directory.
     Doctor(DoctorArgs),
     /// Exit non-zero unless the store is writable and the bot is connected (container health check).
@@ -159,6 +162,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Undo(args) => runs::undo_run(load()?, args).await,
         Command::Runs(args) => runs::runs(load()?, args),
         Command::Health => Ok(doctor::health(&load()?)),
+        Command::Schedules(args) => schedules::schedules(load()?, args),
         Command::Bot => {
             sharesync_commands::discord::run(load()?).await?;
             Ok(ExitCode::SUCCESS)

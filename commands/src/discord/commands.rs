@@ -451,26 +451,42 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
                 .join("\n")
         },
     ));
+    let runs = data.store.runs(5)?;
     fields.push((
-        "Schedules".into(),
-        if data.config.schedules.is_empty() {
-            "none".into()
+        "Last runs".into(),
+        if runs.is_empty() {
+            "none yet".into()
         } else {
-            data.config
-                .schedules
-                .iter()
-                .map(|s| {
+            runs.iter()
+                .map(|r| {
+                    let counts = r.summary.as_ref().map_or(String::new(), |s| {
+                        format!(
+                            ": {} updated, {} failed",
+                            s.accounts_updated,
+                            s.accounts_failed + s.accounts_partial
+                        )
+                    });
                     format!(
-                        "**{}**: `{}` {} ({:?}) on {}",
-                        render::escape(&s.name),
-                        s.cron,
-                        s.timezone,
-                        s.mode,
-                        render::escape(&s.pair)
+                        "#{} {} {} → {} by {} · {}{counts} · {} UTC",
+                        r.id,
+                        r.kind.as_str(),
+                        render::escape(&r.source.name),
+                        render::escape(&r.dest.name),
+                        render::trigger_label(&Trigger::parse(&r.trigger)),
+                        r.status.as_str(),
+                        r.started_at.format("%Y-%m-%d %H:%M"),
                     )
                 })
                 .collect::<Vec<_>>()
                 .join("\n")
+        },
+    ));
+    fields.push((
+        "Next scheduled runs".into(),
+        if data.config.schedules.is_empty() {
+            "no schedules configured".into()
+        } else {
+            super::scheduled::upcoming_lines(&data.config.schedules, Utc::now(), 2).join("\n")
         },
     ));
     let embed = render::EmbedSpec {

@@ -4,6 +4,7 @@
 //! * `commands.rs` — the slash commands.
 //! * `buttons.rs`  — the one global handler for every button (works after a restart).
 //! * `apply.rs`    — confirm → stale check → run, with progress edits of the channel message.
+//! * `scheduled.rs` — the scheduler loop and a post when each scheduled run finishes.
 //! * `render.rs`   — pure plan/run → pages within Discord's limits.
 //! * `ids.rs`      — `ss:<action>:<plan-id>[:page]` button ids.
 //! * `checks.rs`   — admin roles and channels, checked server-side on everything.
@@ -16,6 +17,7 @@ mod commands;
 pub mod errors;
 pub mod ids;
 pub mod render;
+mod scheduled;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +26,7 @@ use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 use sharesync::apply::{DestLocks, WriteLimiter};
 use sharesync::config::Config;
+use sharesync::schedule::{Clock, Scheduler, SystemClock};
 use sharesync::session::{Session, SessionError};
 use sharesync::store::{Store, StoreError};
 
@@ -135,6 +138,12 @@ pub fn validate(config: &Config) -> Result<BotSettings, ConfigProblems> {
     if d.plan_ttl_minutes == 0 || d.plan_ttl_minutes > 24 * 60 {
         bad("discord.plan_ttl_minutes", "must be between 1 and 1440");
     }
+    if d.notify_channel_id.is_none() && config.schedules.iter().any(|s| s.channel_id.is_none()) {
+        bad(
+            "discord.notify_channel_id",
+            "missing: schedules post their results there; set it, or give every [[schedule]] a channel_id",
+        );
+    }
     if config.pairs.is_empty() {
         bad(
             "pair",
@@ -180,7 +189,7 @@ pub struct BotState {
     /// One run per destination, shared by buttons and schedules.
     pub locks: DestLocks,
     /// One write budget for every run of this process (they share one plex.tv token).
-    pub limiter: WriteLimiter,
+    pub limiter: Arc<WriteLimiter>,
     /// Applies in flight, so shutdown can let them finish.
     pub in_flight: Arc<tokio::sync::RwLock<()>>,
     /// Plex accounts for autocomplete, refreshed at most once a minute.
@@ -244,24 +253,47 @@ pub struct RunningBot {
     pub state: Data,
     task: tokio::task::JoinHandle<Result<(), serenity::Error>>,
     heartbeat: tokio::task::JoinHandle<()>,
+    schedules: Option<(Arc<scheduled::Schedules>, tokio::task::JoinHandle<()>)>,
 }
 
 /// Start the bot from `config`: validate, open the database, build the client (which asks the
-/// REST API for the gateway URL), connect, and register the commands in every configured guild.
+/// REST API for the gateway URL), connect, register the commands in every configured guild,
+/// and start the schedules.
 pub async fn start(config: Config) -> Result<RunningBot, BotError> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`start`] with the schedules on `clock` (tests move time by hand).
+pub async fn start_with_clock(
+    config: Config,
+    clock: Arc<dyn Clock>,
+) -> Result<RunningBot, BotError> {
     let settings = validate(&config)?;
     let store = Store::open(config.database_file())?;
     let interrupted = store.fail_interrupted_plans()?;
     if interrupted > 0 {
         tracing::warn!("{interrupted} plan(s) were being applied when the bot last stopped; marked failed (see /sync-status)");
     }
-    let limiter = WriteLimiter::new(&config.limits);
+    let limiter = Arc::new(WriteLimiter::new(&config.limits));
+    let locks = DestLocks::default();
+    let schedules = (!config.schedules.is_empty()).then(|| {
+        Arc::new(scheduled::Schedules {
+            scheduler: Scheduler::new(
+                config.clone(),
+                store.clone(),
+                locks.clone(),
+                limiter.clone(),
+                clock.now(),
+            ),
+            clock,
+        })
+    });
     let state: Data = Arc::new(BotState {
         secrets: secrets_of(&config, &settings),
         settings: settings.clone(),
         config,
         store,
-        locks: DestLocks::default(),
+        locks,
         limiter,
         in_flight: Arc::new(tokio::sync::RwLock::new(())),
         accounts: tokio::sync::Mutex::new(None),
@@ -296,12 +328,21 @@ pub async fn start(config: Config) -> Result<RunningBot, BotError> {
         shard_manager.clone(),
         state.config.data_dir.join(HEARTBEAT_FILE),
     ));
+    let schedules = schedules.map(|s| {
+        let task = tokio::spawn(scheduled::run_forever(
+            s.clone(),
+            state.clone(),
+            http.clone(),
+        ));
+        (s, task)
+    });
     Ok(RunningBot {
         shard_manager,
         http,
         state,
         task,
         heartbeat,
+        schedules,
     })
 }
 
@@ -344,10 +385,22 @@ impl RunningBot {
         {
             tracing::warn!("an apply was still running at shutdown; it will show as interrupted");
         }
+        if let Some((_, task)) = &self.schedules {
+            task.abort(); // idle: a pass in flight holds `in_flight`, which we now hold
+        }
         self.heartbeat.abort();
         let _ = std::fs::remove_file(self.state.config.data_dir.join(HEARTBEAT_FILE));
         self.shard_manager.shutdown_all().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
+    }
+
+    /// Run the schedules due at the clock's "now" and post about them, as the loop does each
+    /// tick; returns how many ran (the end-to-end tests call this after moving the clock).
+    pub async fn run_schedules(&self) -> usize {
+        match &self.schedules {
+            Some((s, _)) => scheduled::run_due_now(s, &self.state, &self.http).await,
+            None => 0,
+        }
     }
 
     /// True once the client task has ended (connection lost for good, bad token).

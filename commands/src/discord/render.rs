@@ -751,31 +751,52 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The plan as CSV: one row per account.
-pub fn plan_csv(plan: &Plan) -> String {
-    let mut out =
-        String::from("account_id,username,email,title,kind,outcome,source_libraries,add,notes\n");
-    for u in &plan.users {
-        let row = [
-            u.account_id.to_string(),
-            u.username.clone().unwrap_or_default(),
-            u.email.clone().unwrap_or_default(),
-            u.title.clone(),
-            format!("{:?}", u.kind).to_lowercase(),
-            u.outcome.as_str().to_string(),
-            u.source_libraries.join("; "),
-            u.add.join("; "),
-            u.notes.join("; "),
-        ];
-        out.push_str(
-            &row.iter()
-                .map(|c| csv_field(c))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
+fn csv_rows<const N: usize>(header: &str, rows: impl Iterator<Item = [String; N]>) -> String {
+    let mut out = format!("{header}\n");
+    for row in rows {
+        out.push_str(&row.map(|c| csv_field(&c)).join(","));
         out.push('\n');
     }
     out
+}
+
+/// A run's results as CSV: one row per account it had to change.
+pub fn run_csv(report: &RunReport) -> String {
+    csv_rows(
+        "account_id,name,planned,result,reason,libraries,missing,requests",
+        report.accounts.iter().map(|a| {
+            [
+                a.account_id.to_string(),
+                a.name.clone(),
+                a.planned.clone(),
+                a.result.as_str().to_string(),
+                a.reason.clone().unwrap_or_default(),
+                a.libraries.join("; "),
+                a.missing.join("; "),
+                a.requests.to_string(),
+            ]
+        }),
+    )
+}
+
+/// The plan as CSV: one row per account.
+pub fn plan_csv(plan: &Plan) -> String {
+    csv_rows(
+        "account_id,username,email,title,kind,outcome,source_libraries,add,notes",
+        plan.users.iter().map(|u| {
+            [
+                u.account_id.to_string(),
+                u.username.clone().unwrap_or_default(),
+                u.email.clone().unwrap_or_default(),
+                u.title.clone(),
+                format!("{:?}", u.kind).to_lowercase(),
+                u.outcome.as_str().to_string(),
+                u.source_libraries.join("; "),
+                u.add.join("; "),
+                u.notes.join("; "),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]

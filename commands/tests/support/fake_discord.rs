@@ -23,6 +23,9 @@ pub const APP_ID: u64 = 1000;
 pub const GUILD_ID: u64 = 2000;
 pub const CHANNEL_ID: u64 = 3000;
 
+/// A file the bot attached: (filename, content).
+pub type Attachment = (String, Vec<u8>);
+
 /// One thing the bot did: a REST call, a gateway frame it sent (`method` "WS", `path` the op
 /// name), or a dispatch the test sent (`method` "DISPATCH").
 #[derive(Debug, Clone)]
@@ -32,8 +35,8 @@ pub struct Call {
     /// Without the `/api/v10` prefix.
     pub path: String,
     pub body: Value,
-    /// Multipart attachments: (filename, content).
-    pub files: Vec<(String, Vec<u8>)>,
+    /// Multipart attachments.
+    pub files: Vec<Attachment>,
 }
 
 impl Call {
@@ -181,6 +184,24 @@ impl FakeDiscord {
             .get(&id)
             .cloned()
             .expect("no such message")
+    }
+
+    /// The newest message posted in `channel` through `POST /channels/{id}/messages`, with the
+    /// files attached to that post.
+    pub fn last_post_in(&self, channel: u64) -> Option<(Value, Vec<Attachment>)> {
+        let path = format!("/channels/{channel}/messages");
+        let calls = self.calls();
+        let call = calls
+            .iter()
+            .rev()
+            .find(|c| c.method == "POST" && c.path == path)?;
+        let messages = self.shared.messages.lock().unwrap();
+        let message = messages
+            .values()
+            .filter(|m| m["channel_id"].as_str() == Some(channel.to_string().as_str()))
+            .max_by_key(|m| m["id"].as_str().unwrap_or("0").parse::<u64>().unwrap_or(0))?
+            .clone();
+        Some((message, call.files.clone()))
     }
 
     /// The message an interaction's response created (or, for a button, is attached to).

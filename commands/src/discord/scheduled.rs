@@ -1,0 +1,214 @@
+//! Schedules in the bot: the engine's scheduler loop, and a post in the schedule's channel (or
+//! the notify channel) when each run finishes. A report run posts the plan with the same
+//! buttons as `/sync-plan`; an apply run posts its results with them attached as CSV.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use poise::serenity_prelude as serenity;
+use sharesync::config::ScheduleConfig;
+use sharesync::schedule::{Clock, Outcome, ScheduledRun, Scheduler};
+use sharesync::store::{NewPlan, Trigger};
+
+use super::commands::plan_context;
+use super::errors::redact;
+use super::render::{self, Page};
+use super::Data;
+
+/// Everything the scheduler task needs.
+pub struct Schedules {
+    pub scheduler: Scheduler,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The loop: runs what is due, posts about it, sleeps a tick. Each pass holds the shutdown
+/// guard, so shutdown waits for a scheduled apply in flight instead of cutting it.
+pub async fn run_forever(schedules: Arc<Schedules>, data: Data, http: Arc<serenity::Http>) {
+    loop {
+        run_due_now(&schedules, &data, &http).await;
+        tokio::time::sleep(sharesync::schedule::TICK).await;
+    }
+}
+
+/// Run what is due at the clock's "now" and post about each run; returns how many ran.
+pub async fn run_due_now(schedules: &Schedules, data: &Data, http: &serenity::Http) -> usize {
+    let _guard = data.in_flight.read().await;
+    let runs = match schedules.scheduler.run_due(schedules.clock.now()).await {
+        Ok(runs) => runs,
+        Err(e) => {
+            tracing::warn!("schedules: {}", redact(&e.to_string(), &data.secrets));
+            return 0;
+        }
+    };
+    for run in &runs {
+        tracing::info!(schedule = %run.schedule.name, "{}", redact(&run.summary(), &data.secrets));
+        if let Err(e) = announce(data, http, run).await {
+            tracing::warn!(schedule = %run.schedule.name, "could not post the result: {}", redact(&e.to_string(), &data.secrets));
+        }
+    }
+    runs.len()
+}
+
+async fn announce(
+    data: &Data,
+    http: &serenity::Http,
+    run: &ScheduledRun,
+) -> Result<(), super::errors::Error> {
+    if !run.worth_announcing() {
+        return Ok(());
+    }
+    let Some(channel) = run
+        .schedule
+        .channel_id
+        .map(serenity::ChannelId::new)
+        .or(data.settings.notify_channel)
+    else {
+        return Ok(()); // validate() refuses schedules without a channel; nothing to post to
+    };
+    let mut message =
+        serenity::CreateMessage::new().allowed_mentions(serenity::CreateAllowedMentions::new());
+    let page =
+        match &run.outcome {
+            Outcome::ToApprove { plan } => {
+                // Open until the schedule's next run (at least the usual plan lifetime): a nightly
+                // report can be approved in the morning; the stale check still guards the apply.
+                let until_next = run
+                    .next
+                    .map(|n| n - Utc::now())
+                    .unwrap_or(data.settings.plan_ttl);
+                let stored = data.store.insert_plan(
+                    &NewPlan {
+                        pair: &run.schedule.pair,
+                        only_accounts: &[],
+                        created_by: &Trigger::schedule(&run.schedule.name),
+                        lifetime: until_next.max(data.settings.plan_ttl),
+                        plan,
+                    },
+                    Utc::now(),
+                )?;
+                let mut c = plan_context(&stored);
+                c.note = Some(heading(run));
+                render::plan_page(plan, &c, 0)
+            }
+            Outcome::InSync { plan } => render::notice(
+                &format!("{}: in sync", run.schedule.name),
+                &format!(
+                    "{}\n{} → {}: nothing to grant.",
+                    heading(run),
+                    render::escape(&plan.source.name),
+                    render::escape(&plan.dest.name)
+                ),
+                true,
+            ),
+            Outcome::Applied { plan, report } => {
+                let lines = render::result_lines(report);
+                let note =
+                    format!(
+                "{}\nRun #{} · {} · {} account(s) updated · {} librar{} granted · {} failed",
+                heading(run),
+                report.run,
+                report.status.as_str(),
+                report.summary.accounts_updated,
+                report.summary.libraries_changed,
+                if report.summary.libraries_changed == 1 { "y" } else { "ies" },
+                report.summary.accounts_failed + report.summary.accounts_partial,
+            );
+                message = message.add_file(serenity::CreateAttachment::bytes(
+                    render::run_csv(report).into_bytes(),
+                    format!("sharesync-run-{}.csv", report.run),
+                ));
+                let total = lines.len();
+                let mut page = render::run_page(
+                    plan,
+                    &format!("run #{}", report.run),
+                    &lines,
+                    total,
+                    total,
+                    true,
+                    Some(&note),
+                );
+                page.rows.clear(); // the results are attached; there is no stored plan to download
+                page
+            }
+            Outcome::Failed { reason } => render::notice(
+                &format!("{}: could not run", run.schedule.name),
+                &format!(
+                    "{}\n{}",
+                    heading(run),
+                    render::escape(&redact(reason, &data.secrets))
+                ),
+                false,
+            ),
+        };
+    post(http, channel, message, &page).await
+}
+
+async fn post(
+    http: &serenity::Http,
+    channel: serenity::ChannelId,
+    mut message: serenity::CreateMessage,
+    page: &Page,
+) -> Result<(), super::errors::Error> {
+    message = message.embeds(page.embeds()).components(page.components());
+    if !page.content.is_empty() {
+        message = message.content(page.content.clone());
+    }
+    channel.send_message(http, message).await?;
+    Ok(())
+}
+
+/// "Scheduled sync **nightly** (pair main) · due 03:00 UTC · took 2 s".
+fn heading(run: &ScheduledRun) -> String {
+    format!(
+        "Scheduled sync **{}** (pair {}) · due {}{} · took {}",
+        render::escape(&run.schedule.name),
+        render::escape(&run.schedule.pair),
+        when(run.due),
+        if run.caught_up {
+            " (missed while the bot was down; caught up now)"
+        } else {
+            ""
+        },
+        took(run.took),
+    )
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn took(d: std::time::Duration) -> String {
+    match d.as_secs() {
+        0 => format!("{} ms", d.as_millis()),
+        s if s < 120 => format!("{s} s"),
+        s => format!("{} min {} s", s / 60, s % 60),
+    }
+}
+
+/// The next `n` occurrences of every schedule after `now`, one line each (for /sync-status).
+pub fn upcoming_lines(schedules: &[ScheduleConfig], now: DateTime<Utc>, n: usize) -> Vec<String> {
+    schedules
+        .iter()
+        .map(|s| {
+            let next: Vec<String> = s
+                .cron
+                .upcoming(s.timezone, now, n)
+                .into_iter()
+                .map(when)
+                .collect();
+            format!(
+                "**{}** ({}, pair {}): `{}` {} → {}",
+                render::escape(&s.name),
+                s.mode.as_str(),
+                render::escape(&s.pair),
+                s.cron,
+                s.timezone,
+                if next.is_empty() {
+                    "never".to_string()
+                } else {
+                    next.join(", ")
+                }
+            )
+        })
+        .collect()
+}
