@@ -79,6 +79,89 @@ fn the_example_config_is_valid() {
     assert_eq!(c.pairs.len(), 1);
 }
 
+/// Every key is in the example, and the commented ones parse (unknown keys are refused, so a
+/// misspelt key in the example fails here) once uncommented.
+#[test]
+fn the_example_config_documents_every_key() {
+    let text = include_str!("../config/sharesync.example.toml");
+    let uncommented: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.starts_with('[') || rest.split(" = ").count() > 1 => rest,
+            _ => l,
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let c = Config::from_toml_str(&uncommented).unwrap();
+    let d = c.discord.as_ref().expect("[discord]");
+    assert_eq!(d.admin_role_ids, vec![234567890123456789]);
+    assert_eq!(c.schedules[0].cron.to_string(), "0 3 * * *");
+    let sections = [
+        ("", &["data_dir"][..]),
+        (
+            "[plex]",
+            &[
+                "token",
+                "url",
+                "api",
+                "username",
+                "password",
+                "mfa_code",
+                "timeout_seconds",
+            ],
+        ),
+        (
+            "[[pair]]",
+            &[
+                "name",
+                "source",
+                "dest",
+                "new_share",
+                "require_same_type",
+                "aliases",
+                "exclude",
+            ],
+        ),
+        ("[limits]", &["writes_per_second", "concurrency"]),
+        (
+            "[discord]",
+            &[
+                "token",
+                "api_url",
+                "guild_ids",
+                "admin_role_ids",
+                "notify_channel_id",
+                "allowed_channel_ids",
+                "plan_ttl_minutes",
+            ],
+        ),
+        (
+            "[[schedule]]",
+            &[
+                "name",
+                "pair",
+                "cron",
+                "timezone",
+                "mode",
+                "channel_id",
+                "quiet_when_in_sync",
+                "catch_up",
+            ],
+        ),
+    ];
+    for (section, keys) in sections {
+        let start = uncommented.find(section).expect(section) + section.len();
+        let rest = &uncommented[start..];
+        let body = &rest[..rest.find("\n[").unwrap_or(rest.len())];
+        for key in keys {
+            assert!(
+                body.lines().any(|l| l.starts_with(&format!("{key} = "))),
+                "{section} {key} is not in the example config"
+            );
+        }
+    }
+}
+
 #[test]
 fn environment_overrides_the_file() {
     let c = load(
