@@ -959,3 +959,57 @@ async fn a_scheduled_apply_posts_its_results_with_a_csv() {
     assert!(text.contains(&format!("{granted} librar")), "{text}");
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_status_shows_the_token_runs_and_next_schedules() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    bot.scheduled_post("2026-01-10T03:00:05Z").await; // one run in the record
+    let i = bot.send(fx::slash("sync-status", &[], admin()));
+    assert_eq!(bot.callback(&i).await["type"], 5);
+    let token = fx::token(&i);
+    let reply = bot
+        .fake
+        .wait_for(WAIT, "the status follow-up", |c| {
+            c.is("POST", &format!("/webhooks/1000/{token}"))
+        })
+        .await
+        .body;
+    assert_eq!(reply["flags"].as_u64().unwrap_or(0) & 64, 64, "ephemeral");
+    let fields = reply["embeds"][0]["fields"].as_array().unwrap();
+    let field = |name: &str| -> String {
+        fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} field: {reply}"))["value"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        field("Plex token").starts_with("OK: signed in as"),
+        "{reply}"
+    );
+    assert!(field("Servers").contains("doodoo"));
+    assert!(
+        field("Last runs").contains("#1 apply noodle → doodoo by schedule **nightly**"),
+        "{reply}"
+    );
+    assert!(
+        field("Next scheduled runs").contains("**nightly** (apply, pair main): `0 3 * * *` UTC"),
+        "{reply}"
+    );
+    let total: usize = fields
+        .iter()
+        .map(|f| f["name"].as_str().unwrap().len() + f["value"].as_str().unwrap().chars().count())
+        .sum();
+    assert!(total < render::MESSAGE_EMBED_TOTAL_MAX);
+    assert!(
+        !reply.to_string().contains(&bot.sandbox.owner_token()),
+        "no token shown"
+    );
+    bot.stop().await;
+}

@@ -489,6 +489,8 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
             super::scheduled::upcoming_lines(&data.config.schedules, Utc::now(), 2).join("\n")
         },
     ));
+    // Six fields share the 6,000 characters of an embed: each gets an equal part.
+    let per_field = (render::MESSAGE_EMBED_TOTAL_MAX - 400) / fields.len().max(1);
     let embed = render::EmbedSpec {
         title: "sharesync status".into(),
         description: String::new(),
@@ -498,7 +500,7 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
                 name: n,
                 value: render::ellipsis(
                     if v.is_empty() { "—" } else { &v },
-                    render::FIELD_VALUE_MAX,
+                    per_field.min(render::FIELD_VALUE_MAX),
                 ),
             })
             .collect(),
