@@ -665,13 +665,19 @@ impl Store {
         Ok(stale.len())
     }
 
-    /// A run still `running` on `dest` (this process or another: the CLI beside the bot).
+    /// A live run on `dest` (this process or another: the CLI beside the bot). A `running` row
+    /// whose process stopped touching it is not live (it is marked interrupted on next open).
     pub fn run_in_progress_on(&self, dest: &MachineId) -> Result<Option<RunId>, StoreError> {
+        let cutoff = chrono::Duration::from_std(super::ABANDONED_AFTER)
+            .ok()
+            .and_then(|d| Utc::now().checked_sub_signed(d))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         Ok(self
             .lock()
             .query_row(
-                "SELECT id FROM runs WHERE status = 'running' AND dest_machine_id = ?1 LIMIT 1",
-                params![dest.0],
+                "SELECT id FROM runs WHERE status = 'running' AND dest_machine_id = ?1
+                 AND heartbeat_at >= ?2 LIMIT 1",
+                params![dest.0, time_text(cutoff)],
                 |r| r.get(0),
             )
             .optional()?

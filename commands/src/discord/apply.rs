@@ -90,7 +90,12 @@ pub async fn confirm(
         )),
     )
     .disabled();
-    update(ctx, press, &first).await?;
+    if let Err(e) = update(ctx, press, &first).await {
+        // Nothing started: give the plan back so the next press can apply it.
+        data.store
+            .transition_plan(&stored.id, PlanStatus::Applying, PlanStatus::Open)?;
+        return Err(e);
+    }
 
     // The run goes on in its own task, holding the shutdown guard and the destination's lock.
     let guard = data.in_flight.clone().read_owned().await;
@@ -125,7 +130,7 @@ pub async fn run_and_report(
             "Apply failed",
             &format!(
                 "{}\nNothing more will be written for this plan.",
-                super::errors::describe(&e).0
+                redact(&super::errors::describe(&e).0, &data.secrets)
             ),
             false,
         );

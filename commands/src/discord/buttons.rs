@@ -30,7 +30,10 @@ pub async fn event_handler(
             let _ = ephemeral(
                 framework.serenity_context,
                 press,
-                &format!("⚠️ {}", super::errors::describe(&e).0),
+                &format!(
+                    "⚠️ {}",
+                    redact(&super::errors::describe(&e).0, &data.secrets)
+                ),
             )
             .await;
         }

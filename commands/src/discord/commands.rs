@@ -85,6 +85,9 @@ async fn autocomplete_pair(
     ctx: Context<'_>,
     partial: &str,
 ) -> serenity::CreateAutocompleteResponse {
+    if !allowed(&ctx) {
+        return serenity::CreateAutocompleteResponse::new();
+    }
     let partial = partial.to_lowercase();
     let choices = ctx
         .data()

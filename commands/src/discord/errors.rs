@@ -43,6 +43,7 @@ async fn tell(ctx: Context<'_>, text: String) {
 }
 
 /// What a person sees for a command's error, and whether it deserves a warning in the log.
+/// Callers redact the text with [`redact`] before it is shown or logged.
 pub fn describe(error: &Error) -> (String, bool) {
     if let Some(u) = error.downcast_ref::<UserError>() {
         return (u.0.clone(), false);

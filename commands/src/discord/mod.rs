@@ -379,10 +379,9 @@ impl RunningBot {
     /// Stop the shards (closing the gateway connection) after letting runs in flight finish
     /// (up to `grace`; a run cut short is recorded as interrupted by the executor's record).
     pub async fn shutdown(self, grace: Duration) {
-        if tokio::time::timeout(grace, self.state.in_flight.write())
-            .await
-            .is_err()
-        {
+        // Held until the end: no button or schedule pass can start a run once shutdown began.
+        let held = tokio::time::timeout(grace, self.state.in_flight.write()).await;
+        if held.is_err() {
             tracing::warn!("an apply was still running at shutdown; it will show as interrupted");
         }
         if let Some((_, task)) = &self.schedules {
