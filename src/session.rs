@@ -29,6 +29,17 @@ pub enum SessionError {
     DataDir { path: String, reason: String },
 }
 
+/// What to do about a rejected Plex token, for messages read away from a terminal (Discord,
+/// schedule notifications).
+pub const TOKEN_REJECTED: &str = "plex.tv rejected the Plex token: set a fresh one (plex.token or PLEX_ACCOUNT_TOKEN), or run `sharesync login`, then restart the bot";
+
+impl SessionError {
+    /// plex.tv refused the token (revoked or mistyped).
+    pub fn is_token_rejected(&self) -> bool {
+        matches!(self, SessionError::Plex(PlexError::BadToken))
+    }
+}
+
 /// How to get a two-factor code when plex.tv asks for one and none was given.
 pub type CodePrompt<'a> = &'a (dyn Fn() -> Option<String> + Sync);
 

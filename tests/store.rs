@@ -421,3 +421,24 @@ fn a_run_in_progress_holds_its_destination_across_processes() {
         Err(sharesync::apply::Busy::Recorded { .. })
     ));
 }
+
+#[test]
+fn a_dead_processes_running_row_does_not_hold_the_destination() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite");
+    let store = Store::open(&path).unwrap();
+    let (_, dest) = servers();
+    let run = start(&store, &Trigger::cli("alice"));
+    // The process stopped touching its run long ago (killed mid-apply, restarted quickly).
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "UPDATE runs SET heartbeat_at = '2000-01-01T00:00:00.000Z' WHERE id = ?1",
+            [run.0],
+        )
+        .unwrap();
+    assert_eq!(store.run_in_progress_on(&dest.machine_id).unwrap(), None);
+    sharesync::apply::DestLocks::default()
+        .acquire(&store, &dest)
+        .expect("a dead run does not lock the destination");
+}

@@ -944,6 +944,13 @@ async fn a_scheduled_apply_posts_its_results_with_a_csv() {
         assert!(text.contains(words), "{words:?} not in {text}");
     }
     assert!(post["components"].as_array().is_none_or(|c| c.is_empty()));
+    let footer = post["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        footer.contains("attached CSV") && !footer.contains("Download"),
+        "{footer}"
+    );
     let (name, csv) = files.first().expect("the run's results attached");
     assert!(
         name.starts_with("sharesync-run-") && name.ends_with(".csv"),

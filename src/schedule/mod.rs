@@ -2,7 +2,9 @@
 //! reports the plan (`report`: a front end posts it for approval) or applies it (`apply`).
 //!
 //! [`Scheduler::run_due`] is the whole decision, at an instant the caller passes in, so tests
-//! drive it at fixed times; [`run`] is the loop that calls it with an injected [`Clock`].
+//! drive it at fixed times. The front end's loop calls it every [`TICK`] with an injected
+//! [`Clock`] (the bot's, in `commands/src/discord/scheduled.rs`, which also holds its shutdown
+//! guard around each pass).
 //!
 //! * **State** lives in the store: when each schedule was first seen (`armed_at`; occurrences
 //!   before it never count) and the last occurrence handled. An occurrence is marked handled
@@ -24,8 +26,7 @@ pub use cron::{CronExpr, TimeZone};
 use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::plan::Plan;
-use crate::plex::PlexError;
-use crate::session::{Session, SessionError};
+use crate::session::{Session, SessionError, TOKEN_REJECTED};
 use crate::store::{Store, StoreError, Trigger};
 
 /// How often [`run`] looks for due schedules (so a run starts at most this late).
@@ -128,10 +129,6 @@ impl Scheduler {
         }
     }
 
-    pub fn schedules(&self) -> &[ScheduleConfig] {
-        &self.config.schedules
-    }
-
     /// Run every schedule whose occurrence has come by `now` and has not been handled, one after
     /// another. Returns what each did (deferred runs, on a busy destination, return nothing).
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<Vec<ScheduledRun>, StoreError> {
@@ -164,15 +161,6 @@ impl Scheduler {
             }
         }
         Ok(done)
-    }
-
-    /// The first occurrence of any schedule after `now`.
-    pub fn next_due(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.config
-            .schedules
-            .iter()
-            .filter_map(|s| s.cron.next_after(s.timezone, now))
-            .min()
     }
 
     async fn run_one(
@@ -262,9 +250,7 @@ impl Scheduler {
                 report,
             },
             Err(ApplyError::Store(e)) => return Err(e),
-            Err(ApplyError::TokenRejected { .. }) => failed(session_fix(&SessionError::Plex(
-                PlexError::BadToken,
-            ))),
+            Err(ApplyError::TokenRejected { .. }) => failed(TOKEN_REJECTED.into()),
             Err(ApplyError::Stale { .. }) => failed(
                 "the servers changed while the run was starting, so nothing was written; the next occurrence will plan again".into(),
             ),
@@ -277,29 +263,10 @@ impl Scheduler {
 /// A session error with what to do about it, for a notification nobody is watching live.
 fn session_fix(e: &SessionError) -> String {
     match e {
-        SessionError::Plex(PlexError::BadToken) => "plex.tv rejected the Plex token: set a fresh one (plex.token or PLEX_ACCOUNT_TOKEN), or run `sharesync login`, then restart the bot".into(),
-        SessionError::ServerNotFound { .. } => format!("{e}; fix the pair's source or dest in the config"),
-        e => format!("{e}; the next occurrence will try again"),
-    }
-}
-
-/// Call [`Scheduler::run_due`] every [`TICK`] until the future is dropped, passing each run to
-/// `announce`. A store failure is logged and retried at the next tick.
-pub async fn run<F, Fut>(scheduler: &Scheduler, clock: &dyn Clock, mut announce: F)
-where
-    F: FnMut(ScheduledRun) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    loop {
-        match scheduler.run_due(clock.now()).await {
-            Ok(runs) => {
-                for r in runs {
-                    tracing::info!(schedule = %r.schedule.name, "{}", r.summary());
-                    announce(r).await;
-                }
-            }
-            Err(e) => tracing::warn!("schedules: {e}"),
+        e if e.is_token_rejected() => TOKEN_REJECTED.into(),
+        SessionError::ServerNotFound { .. } => {
+            format!("{e}; fix the pair's source or dest in the config")
         }
-        tokio::time::sleep(TICK).await;
+        e => format!("{e}; the next occurrence will try again"),
     }
 }

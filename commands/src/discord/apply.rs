@@ -245,9 +245,10 @@ async fn run(
             edit_message(http, channel, message, &render::plan_page(&new.plan, &c, 0)).await?;
             Ok(())
         }
-        Err(ApplyError::TokenRejected { .. }) => Err(super::errors::user(
-            "plex.tv rejected the Plex token. The run stopped; anything not reported as granted was not written. Set a fresh token (plex.token or PLEX_ACCOUNT_TOKEN) and restart the bot.",
-        )),
+        Err(ApplyError::TokenRejected { .. }) => Err(super::errors::user(format!(
+            "{}. The run stopped; anything not reported as granted was not written.",
+            sharesync::session::TOKEN_REJECTED
+        ))),
         Err(e) => Err(super::errors::user(format!("The run stopped: {e}"))),
         Ok(report) => {
             let lines = render::result_lines(&report);

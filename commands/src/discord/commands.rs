@@ -47,17 +47,13 @@ fn allowed(ctx: &Context<'_>) -> bool {
 
 /// Engine errors as a person should read them.
 pub fn session_error(e: SessionError) -> Error {
-    let text = e.to_string();
-    let lower = text.to_lowercase();
-    if lower.contains("401")
-        || lower.contains("unauthorized")
-        || lower.contains("token") && (lower.contains("reject") || lower.contains("invalid"))
-    {
+    if e.is_token_rejected() {
         return user(format!(
-            "plex.tv rejected the Plex token, so nothing was read or changed. Set a fresh token (plex.token or PLEX_ACCOUNT_TOKEN) and restart the bot. ({text})"
+            "{}. Nothing was read or changed.",
+            sharesync::session::TOKEN_REJECTED
         ));
     }
-    user(format!("{text}. Nothing was changed."))
+    user(format!("{e}. Nothing was changed."))
 }
 
 pub fn plan_context(p: &StoredPlan) -> PlanContext {

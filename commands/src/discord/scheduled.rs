@@ -127,7 +127,14 @@ async fn announce(
                     true,
                     Some(&note),
                 );
-                page.rows.clear(); // the results are attached; there is no stored plan to download
+                // The results are attached; there is no stored plan to download.
+                page.rows.clear();
+                if let Some(embed) = page.embeds.first_mut() {
+                    embed.footer = format!(
+                        "Run #{}: every account's result is in the attached CSV",
+                        report.run
+                    );
+                }
                 page
             }
             Outcome::Failed { reason } => render::notice(
