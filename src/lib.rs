@@ -7,6 +7,7 @@ pub mod config;
 pub mod model;
 pub mod plan;
 pub mod plex;
+pub mod restrictions;
 pub mod sandbox;
 pub mod schedule;
 pub mod session;

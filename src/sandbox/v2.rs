@@ -515,6 +515,16 @@ fn settings_json(s: &super::world::SettingsRecord) -> Value {
     })
 }
 
+/// A share's `sharingSettings` as v2 reads show them: `null` for a share in
+/// `World::omit_settings`.
+fn shown_settings(w: &World, s: &ShareRecord) -> Value {
+    if w.omit_settings.contains(&s.id) {
+        Value::Null
+    } else {
+        settings_json(&s.settings)
+    }
+}
+
 /// The `invited` object (or a friend entry's identity part).
 fn person_json(
     w: &World,
@@ -522,17 +532,12 @@ fn person_json(
     a: Option<&AccountRecord>,
     status: &str,
 ) -> Map<String, Value> {
-    let settings = s
-        .map(|s| s.settings.clone())
-        .or_else(|| {
-            a.and_then(|a| {
-                w.shares
-                    .values()
-                    .find(|s| s.account_id == Some(a.id))
-                    .map(|s| s.settings.clone())
-            })
-        })
-        .unwrap_or_default();
+    let share =
+        s.or_else(|| a.and_then(|a| w.shares.values().find(|s| s.account_id == Some(a.id))));
+    let settings = match share {
+        Some(s) => shown_settings(w, s),
+        None => settings_json(&Default::default()),
+    };
     let v = match a {
         Some(a) => json!({
             "id": a.id,
@@ -546,7 +551,7 @@ fn person_json(
             "home": a.home,
             "restrictionProfile": a.restriction_profile,
             "status": status,
-            "sharingSettings": settings_json(&settings),
+            "sharingSettings": settings.clone(),
         }),
         None => {
             let email = s.and_then(|s| s.invited_email.clone());
@@ -562,7 +567,7 @@ fn person_json(
                 "home": false,
                 "restrictionProfile": null,
                 "status": status,
-                "sharingSettings": settings_json(&settings),
+                "sharingSettings": settings.clone(),
             })
         }
     };
@@ -610,7 +615,7 @@ fn shared_server_json(w: &World, s: &ShareRecord) -> Option<Value> {
         "numLibraries": num,
         "allLibraries": s.all_libraries,
         "libraries": libraries,
-        "sharingSettings": settings_json(&s.settings),
+        "sharingSettings": shown_settings(w, s),
         "invited": Value::Object(person_json(w, Some(s), account, status)),
     }))
 }
@@ -716,6 +721,15 @@ fn write_error(cx: &Ctx, e: WriteError) -> Reply {
         }
         WriteError::UnknownInvitee(who) => cx.invalid(&format!("Unable to find user {who}")),
         WriteError::SelfShare => cx.invalid("You cannot share a server with yourself"),
+        // Real plex.tv's answer is not recorded; §0.3 shape 1 with 422, the status its
+        // duplicate share is said to use, so a client cannot tell the two apart by status
+        // (the stricter side: it must re-read to learn that no share was made). Code 2002 is
+        // a sandbox invention.
+        WriteError::LabelsRefused(name) => cx.error(
+            422,
+            2002,
+            &format!("Label restrictions cannot be changed for {name}: the user has a restriction profile"),
+        ),
     }
 }
 
@@ -786,10 +800,15 @@ fn share_update(w: &mut World, cx: &Ctx, id: u64) -> Reply {
         Ok(ids) => ids,
         Err(e) => return cx.invalid(&e),
     };
+    let settings = wire::parse_settings(body.get("settings"));
+    if let Some(share) = w.shares.get(&id) {
+        if let Err(e) = w.check_labels(share.account_id, Some(&share.settings), &settings) {
+            return write_error(cx, e);
+        }
+    }
     if let Err(e) = w.replace_sections(id, &ids) {
         return write_error(cx, e);
     }
-    let settings = wire::parse_settings(body.get("settings"));
     if let Some(s) = w.shares.get_mut(&id) {
         s.settings = settings;
     }
