@@ -1482,6 +1482,16 @@ fn scenario_errors_name_the_key() {
         ok.world().shares.values().next().unwrap().section_ids.len(),
         2
     );
+    // `omit_settings` chooses the shares whose v2 reads leave their settings out.
+    let omitted = Scenario::from_toml_str(&format!(
+        "{base}[[share]]\nserver = \"s\"\naccount = \"a\"\nlibraries = [\"Movies\"]\nomit_settings = true\n"
+    ))
+    .unwrap();
+    let w = omitted.world();
+    assert_eq!(
+        w.omit_settings,
+        w.shares.keys().copied().collect::<BTreeSet<u64>>()
+    );
     assert!(matches!(
         Scenario::load(std::path::Path::new("/nonexistent/scenario.toml")),
         Err(ScenarioError::Io { .. })

@@ -3,7 +3,8 @@
 //! 1000); all but sign-in and PINs need a token (401, code 1001). Unrouted: 404 code 1002.
 //!
 //! Codes the doc does not give (sandbox inventions, documented so tests can match them):
-//! 1003 for 429, 2000 for a body that fails validation (422), 2001 for a duplicate share (422).
+//! 1003 for 429, 2000 for a body that fails validation (422), 2001 for a duplicate share (422),
+//! 2002 for a label filter refused by a restriction profile (422).
 
 use serde_json::{json, Map, Value};
 
