@@ -149,6 +149,14 @@ impl Env {
             .id
     }
 
+    /// `account`'s share on the destination now.
+    fn dest_share(&self, account: &str) -> Option<sharesync::sandbox::ShareRecord> {
+        self.sandbox
+            .world()
+            .share_for(&self.mid(&self.dest), self.account(account))
+            .cloned()
+    }
+
     fn visible(&self, server: &ServerRef, account: &str) -> Option<BTreeSet<u64>> {
         self.sandbox
             .world()
@@ -716,12 +724,7 @@ async fn one_accounts_failure_never_stops_the_others() {
     for family in FAMILIES {
         let env = env(small_scenario(), family).await;
         let p = env.plan().await;
-        let alice_share = env
-            .sandbox
-            .world()
-            .share_for(&env.mid(&env.dest), env.account("alice"))
-            .unwrap()
-            .id;
+        let alice_share = env.dest_share("alice").unwrap().id;
         env.sandbox.inject(Fault::new(
             FaultTarget::PathContains(format!("shared_servers/{alice_share}")),
             FaultKind::ServerError(500),

@@ -52,6 +52,10 @@ fn restricted_scenario() -> Scenario {
         .build()
 }
 
+fn result<'a>(report: &'a RunReport, name: &str) -> &'a sharesync::apply::AccountReport {
+    report.accounts.iter().find(|a| a.name == name).expect(name)
+}
+
 fn user<'a>(p: &'a Plan, env: &Env, name: &str) -> &'a sharesync::plan::PlannedAccount {
     let id = AccountId(env.account(name));
     p.users.iter().find(|u| u.account_id == id).expect(name)
@@ -105,16 +109,16 @@ async fn omitted_settings_are_never_reset_and_new_shares_carry_the_source_restri
         // share's equal to its source share's.
         env.check_wire();
         check_new_shares(&env, &before, &after, true);
-        let alice_share = after
-            .share_for(&env.mid(&env.dest), env.account("alice"))
-            .unwrap();
+        let alice_share = env.dest_share("alice").unwrap();
         assert_eq!(
             alice_share.settings.filter_movies.as_deref(),
             Some("contentRating=PG-13")
         );
         assert!(alice_share.settings.allow_sync);
-        let erin_share = after.share_for(&env.mid(&env.dest), env.account("erin"));
-        assert_eq!(erin_share.is_some(), family == ApiFamily::Legacy);
+        assert_eq!(
+            env.dest_share("erin").is_some(),
+            family == ApiFamily::Legacy
+        );
         second_apply_writes_nothing(&env).await;
         env.check_wire();
     }
@@ -168,11 +172,7 @@ async fn a_refused_restriction_creates_nothing_and_says_so() {
         let p = env.plan().await;
         let before = env.sandbox.world();
         let report = env.apply(&p).await.expect("apply");
-        let kiddo = report
-            .accounts
-            .iter()
-            .find(|a| a.name == "Kiddo")
-            .expect("Kiddo");
+        let kiddo = result(&report, "Kiddo");
         assert_eq!(kiddo.result, AccountResult::Failed, "{family}: {kiddo:?}");
         let reason = kiddo.reason.as_deref().unwrap_or_default();
         assert!(
@@ -183,9 +183,7 @@ async fn a_refused_restriction_creates_nothing_and_says_so() {
         assert!(!kiddo.created_share);
         // Nothing created, and the same create was not sent again.
         let after = env.sandbox.world();
-        assert!(after
-            .share_for(&env.mid(&env.dest), env.account("Kiddo"))
-            .is_none());
+        assert!(env.dest_share("Kiddo").is_none());
         let creates = env
             .writes()
             .iter()
@@ -205,23 +203,14 @@ async fn a_refused_restriction_creates_nothing_and_says_so() {
 async fn without_the_legacy_update_a_share_without_settings_is_not_written() {
     let env = env(restricted_scenario(), ApiFamily::V2).await;
     let p = env.plan().await;
-    let alice_share = env
-        .sandbox
-        .world()
-        .share_for(&env.mid(&env.dest), env.account("alice"))
-        .unwrap()
-        .id;
+    let alice_share = env.dest_share("alice").unwrap().id;
     env.sandbox.inject(Fault::new(
         FaultTarget::PathContains(format!("/shared_servers/{alice_share}")),
         FaultKind::ServerError(410),
         10,
     ));
     let report = env.apply(&p).await.expect("apply");
-    let alice = report
-        .accounts
-        .iter()
-        .find(|a| a.name == "alice")
-        .expect("alice");
+    let alice = result(&report, "alice");
     assert_eq!(alice.result, AccountResult::Failed, "{alice:?}");
     assert!(
         alice
