@@ -69,7 +69,7 @@ fn text(f: &Option<String>) -> &str {
 }
 
 /// Whether a `dest` filter lets through something `source` keeps out.
-pub fn filter_looser(source: &Option<String>, dest: &Option<String>) -> bool {
+fn filter_looser(source: &Option<String>, dest: &Option<String>) -> bool {
     let (s, d) = (text(source), text(dest));
     if s == d || s.is_empty() {
         return false;
@@ -156,16 +156,6 @@ pub fn describe(s: &SharingSettings) -> String {
     }
 }
 
-/// The same restrictions, reading `null` and `""` filters alike (plex.tv writes both).
-pub fn same(a: &SharingSettings, b: &SharingSettings) -> bool {
-    filters(a)
-        .into_iter()
-        .zip(filters(b))
-        .all(|((_, x), (_, y))| text(x) == text(y))
-        && permissions(a) == permissions(b)
-        && a.allow_tuners == b.allow_tuners
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,7 +238,7 @@ mod tests {
     }
 
     #[test]
-    fn describe_and_same() {
+    fn describe_names_filters_and_granted_permissions() {
         assert_eq!(
             describe(&SharingSettings::default()),
             "no filters, no permissions"
@@ -260,11 +250,5 @@ mod tests {
             ..SharingSettings::default()
         };
         assert_eq!(describe(&s), "filterMovies=contentRating=G, allowSync");
-        let null_photos = SharingSettings {
-            filter_photos: None,
-            ..s.clone()
-        };
-        assert!(same(&s, &null_photos));
-        assert!(!same(&s, &SharingSettings::default()));
     }
 }

@@ -278,8 +278,10 @@ impl PlexClient {
             // would reset the share's filters. The legacy per-share PUT carries library ids
             // only (§5.2), so it cannot touch settings; it takes the same shared-server id. A
             // re-read could return them again without settings, and skipping would leave the
-            // grant undone for no reason. If the legacy PUT is gone (410/404), nothing else is
-            // safe: the account fails with a reason and nothing is written.
+            // grant undone for no reason. If the legacy PUT is retired (410), nothing else is
+            // safe: the account fails with a reason and nothing is written. (Whether plex.tv
+            // takes a legacy PUT on a pending share is unverified, §8.5; a refusal fails the
+            // account the same way, never falling back to the v2 update.)
             (ApiFamily::V2, None) => legacy_put().await.map_err(|e| match e {
                 PlexError::EndpointGone(what) => PlexError::RestrictionsUnknown(what),
                 e => e,
