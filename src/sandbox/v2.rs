@@ -552,7 +552,7 @@ fn person_json(
             "home": a.home,
             "restrictionProfile": a.restriction_profile,
             "status": status,
-            "sharingSettings": settings.clone(),
+            "sharingSettings": settings,
         }),
         None => {
             let email = s.and_then(|s| s.invited_email.clone());
@@ -568,7 +568,7 @@ fn person_json(
                 "home": false,
                 "restrictionProfile": null,
                 "status": status,
-                "sharingSettings": settings.clone(),
+                "sharingSettings": settings,
             })
         }
     };
