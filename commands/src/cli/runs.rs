@@ -18,7 +18,7 @@ use sharesync::plan::{Plan, PlanError, PLAN_SCHEMA};
 use sharesync::session::Session;
 use sharesync::store::{RunDetail, RunId, RunRecord, Store, Trigger};
 
-use super::{connect, AuthArgs, Failure};
+use super::{connect, render, AuthArgs, Failure};
 
 /// Above this many accounts a terminal gets a progress bar; below, one line per account.
 const BAR_FROM_ACCOUNTS: usize = 5;
@@ -290,16 +290,33 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
                     config.database_file().display()
                 );
             } else {
-                for r in &list {
-                    println!("{}", run_line(r));
-                }
+                println!("Runs recorded in {}:", config.database_file().display());
+                let rows = list.iter().map(run_cells).collect();
+                print!(
+                    "{}",
+                    render::table(
+                        &[
+                            "run",
+                            "started (UTC)",
+                            "kind",
+                            "status",
+                            "servers",
+                            "by",
+                            "result"
+                        ],
+                        rows,
+                        &[],
+                        "",
+                    )
+                );
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_line(r: &RunRecord) -> String {
+/// A run's columns: id, start, kind, status, servers, who started it, what it did.
+fn run_cells(r: &RunRecord) -> Vec<String> {
     let what = match (&r.summary, r.undo_of) {
         (Some(s), None) => format!(
             "{} updated, {} granted, {} failed",
@@ -311,16 +328,19 @@ fn run_line(r: &RunRecord) -> String {
         ),
         (None, _) => String::new(),
     };
-    format!(
-        "#{:<5} {}  {:<6} {:<11} {} -> {}  {:<20} {what}",
-        r.id,
-        r.started_at.format("%Y-%m-%d %H:%M"),
-        r.kind.as_str(),
-        r.status.as_str(),
-        r.source.name,
-        r.dest.name,
-        r.trigger
-    )
+    vec![
+        format!("#{}", r.id),
+        r.started_at.format("%Y-%m-%d %H:%M").to_string(),
+        r.kind.as_str().to_string(),
+        r.status.as_str().to_string(),
+        format!("{} -> {}", r.source.name, r.dest.name),
+        r.trigger.to_string(),
+        what,
+    ]
+}
+
+fn run_line(r: &RunRecord) -> String {
+    run_cells(r).join("  ").trim_end().to_string()
 }
 
 fn render_detail(d: &RunDetail) -> String {
