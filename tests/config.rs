@@ -365,6 +365,17 @@ fn numeric_secrets_work_and_never_appear_in_a_config_error() {
             .unwrap_err()
             .to_string(),
     );
+    // Not TOML at all, around a secret.
+    errors.push(
+        load("[plex]\ntoken = 918273645abc", &[])
+            .unwrap_err()
+            .to_string(),
+    );
+    errors.push(
+        load("[plex]\npassword = \"564738291", &[])
+            .unwrap_err()
+            .to_string(),
+    );
     assert!(errors[4].contains("plex.token"), "{}", errors[4]);
     for e in &errors {
         for (_, secret) in secrets {

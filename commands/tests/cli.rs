@@ -719,3 +719,54 @@ fn an_earlier_versions_store_in_the_working_directory_is_used_with_a_note() {
     );
     assert!(!xdg.join("sharesync").exists(), "no second store: {err}");
 }
+
+#[test]
+fn variables_the_command_line_reads_are_not_config_keys_and_unknown_ones_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("elsewhere.toml"),
+        "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n\
+         [[schedule]]\nname = \"from-elsewhere\"\npair = \"main\"\ncron = \"@daily\"\n",
+    )
+    .unwrap();
+    let out = sharesync(&dir)
+        .env("SHARESYNC_CONFIG", dir.path().join("elsewhere.toml"))
+        .env("SHARESYNC_LOG", "warn")
+        .env("SHARESYNC_LOG_FORMAT", "json")
+        .env("SHARESYNC_TOKEN", "918273645")
+        .arg("schedules")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("from-elsewhere"),
+        "SHARESYNC_CONFIG is used: {listed}"
+    );
+    let err = stderr_of(&out);
+    let warnings: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    let message = warnings[0]["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("SHARESYNC_TOKEN is not a sharesync setting")
+            && message.contains("SHARESYNC_DATA_DIR")
+            && message.contains("SHARESYNC_<SECTION>__<KEY>"),
+        "{message}"
+    );
+    assert!(
+        !err.contains("918273645"),
+        "a variable's value is never shown"
+    );
+
+    // A misspelt section variable still stops start-up, naming the variable and the key.
+    let out = sharesync(&dir)
+        .env("SHARESYNC_PLEX__TOKN", "918273645")
+        .arg("schedules")
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "SHARESYNC_PLEX__TOKN");
+    assert!(stderr_of(&out).contains("plex.tokn"), "{}", stderr_of(&out));
+}
