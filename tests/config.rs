@@ -349,33 +349,17 @@ fn numeric_secrets_work_and_never_appear_in_a_config_error() {
         vars.push(bad);
         errors.push(load(FULL, &vars).unwrap_err().to_string());
     }
-    // A secret of the wrong type in the file names the key, not the value.
-    errors.push(
-        load("[plex]\ntoken = 918273645", &[])
-            .unwrap_err()
-            .to_string(),
-    );
-    errors.push(
-        load("[plex]\npassword = [564738291]", &[])
-            .unwrap_err()
-            .to_string(),
-    );
-    errors.push(
-        load("[discord]\ntoken = 192837465", &[])
-            .unwrap_err()
-            .to_string(),
-    );
-    // Not TOML at all, around a secret.
-    errors.push(
-        load("[plex]\ntoken = 918273645abc", &[])
-            .unwrap_err()
-            .to_string(),
-    );
-    errors.push(
-        load("[plex]\npassword = \"564738291", &[])
-            .unwrap_err()
-            .to_string(),
-    );
+    // A secret of the wrong type in the file names the key, not the value; and files that are
+    // not TOML at all around a secret.
+    for file in [
+        "[plex]\ntoken = 918273645",
+        "[plex]\npassword = [564738291]",
+        "[discord]\ntoken = 192837465",
+        "[plex]\ntoken = 918273645abc",
+        "[plex]\npassword = \"564738291",
+    ] {
+        errors.push(load(file, &[]).unwrap_err().to_string());
+    }
     assert!(errors[4].contains("plex.token"), "{}", errors[4]);
     for e in &errors {
         for (_, secret) in secrets {

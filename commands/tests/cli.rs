@@ -11,12 +11,16 @@ struct Fake {
 }
 
 fn fake() -> Fake {
+    fake_with(Scenario::demo())
+}
+
+fn fake_with(scenario: Scenario) -> Fake {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let sandbox = runtime.block_on(Sandbox::start(Scenario::demo())).unwrap();
+    let sandbox = runtime.block_on(Sandbox::start(scenario)).unwrap();
     Fake {
         sandbox,
         _runtime: runtime,
@@ -550,19 +554,7 @@ fn assert_aligned(header: &str, rows: &[(&str, &[&str])], columns: &[&str], text
 
 #[test]
 fn tables_line_up_with_accents_and_cjk() {
-    let fake = {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let scenario = Scenario::from_toml_str(WIDE_SCENARIO).unwrap();
-        let sandbox = runtime.block_on(Sandbox::start(scenario)).unwrap();
-        Fake {
-            sandbox,
-            _runtime: runtime,
-        }
-    };
+    let fake = fake_with(Scenario::from_toml_str(WIDE_SCENARIO).unwrap());
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("sharesync.toml"),
