@@ -475,7 +475,14 @@ fn deserialize(
         } else {
             redact(e.inner().message(), &secrets)
         };
-        match from_env.get(&key) {
+        // The variable that set this key, or that made up this unknown section.
+        let section = format!("{key}.");
+        let var = from_env.get(&key).or_else(|| {
+            from_env
+                .iter()
+                .find_map(|(path, var)| path.starts_with(&section).then_some(var))
+        });
+        match var {
             Some(var) => ConfigError::Env {
                 var: var.clone(),
                 reason: format!("config key `{key}`: {reason}"),

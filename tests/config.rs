@@ -321,6 +321,13 @@ fn a_typo_in_a_section_variable_stops_start_up_with_the_variable_key_and_reason(
         e.contains("SHARESYNC_LIMITS__CONCURRENCY") && e.contains("limits.concurrency"),
         "{e}"
     );
+    let e = load(FULL, &[("SHARESYNC_PLXE__TOKEN", "abc")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("SHARESYNC_PLXE__TOKEN") && e.contains("plxe"),
+        "{e}"
+    );
 }
 
 #[test]
