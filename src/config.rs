@@ -69,7 +69,8 @@ fn env_names(keys: &[&str]) -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// SQLite file, client identifier, saved token.
+    /// SQLite file, client identifier, saved token. Default: [`default_data_dir`], or an
+    /// earlier version's `./data` store when there is one.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
     /// What loading noticed (unknown variables, an earlier version's store); front ends show them.
