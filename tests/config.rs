@@ -384,14 +384,15 @@ fn the_default_data_dir_is_the_platforms_data_directory() {
     assert_eq!(c.database_file(), expected.join("sharesync.sqlite"));
 }
 
-/// What XDG says, computed here independently of the crate sharesync uses.
+/// What XDG says, computed here from the variables (the crate only finds a home without $HOME).
 fn dirs_data_dir() -> std::path::PathBuf {
     let xdg = std::env::var_os("XDG_DATA_HOME")
         .map(std::path::PathBuf::from)
         .filter(|p| p.is_absolute());
-    xdg.unwrap_or_else(|| {
-        std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-            .join(".local/share")
-    })
-    .join("sharesync")
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(dirs::home_dir)
+        .expect("a home directory");
+    xdg.unwrap_or_else(|| home.join(".local/share"))
+        .join("sharesync")
 }
