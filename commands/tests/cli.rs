@@ -762,3 +762,22 @@ fn variables_the_command_line_reads_are_not_config_keys_and_unknown_ones_warn() 
     assert_one_clear_line(&out, "SHARESYNC_PLEX__TOKN");
     assert!(stderr_of(&out).contains("plex.tokn"), "{}", stderr_of(&out));
 }
+
+#[test]
+fn a_run_that_is_not_in_the_store_names_the_store() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("data/sharesync.sqlite");
+    for args in [&["runs", "7"][..], &["undo", "7", "--yes"][..]] {
+        let out = against(&fake, &dir, &fake.sandbox.owner_token())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_one_clear_line(&out, "no run 7 in the record at ");
+        assert!(
+            stderr_of(&out).contains(&*store.to_string_lossy()),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
+}

@@ -16,7 +16,7 @@ use sharesync::config::{Config, PairConfig};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::plan::{Plan, PlanError, PLAN_SCHEMA};
 use sharesync::session::Session;
-use sharesync::store::{RunDetail, RunId, RunRecord, Store, Trigger};
+use sharesync::store::{RunDetail, RunId, RunRecord, Store, StoreError, Trigger};
 
 use super::{connect, render, AuthArgs, Failure};
 
@@ -205,7 +205,10 @@ pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failur
     let store = open_store(&config)?;
     let preview = plan_undo(&session.client, &store, args.run)
         .await
-        .map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| match e {
+            ApplyError::Store(StoreError::RunNotFound(run)) => missing_run(&config, run),
+            e => Failure(e.to_string()),
+        })?;
     let r = &preview.run;
     println!(
         "Undo run {} ({} from {} to {}, {} by {}).",
@@ -273,7 +276,10 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
     let store = open_store(&config)?;
     match args.run {
         Some(id) => {
-            let detail = store.run(id).map_err(|e| Failure(e.to_string()))?;
+            let detail = store.run(id).map_err(|e| match e {
+                StoreError::RunNotFound(run) => missing_run(&config, run),
+                e => Failure(e.to_string()),
+            })?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
@@ -313,6 +319,14 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A run this store does not hold: say which store was read, so a second store is noticed.
+fn missing_run(config: &Config, run: RunId) -> Failure {
+    Failure(format!(
+        "no run {run} in the record at {}; `sharesync runs` lists its runs (data_dir or SHARESYNC_DATA_DIR picks another store)",
+        config.database_file().display()
+    ))
 }
 
 /// A run's columns: id, start, kind, status, servers, who started it, what it did.
