@@ -1,5 +1,7 @@
 # sharesync: multi-stage build. The build step is the one CI runs (same cargo command, no
 # extra features); the runtime image is debian-slim running as a non-root user.
+# commands/tests/shipped.rs runs the runtime stage's ENV, WORKDIR, ENTRYPOINT, CMD and HEALTHCHECK
+# against the built binary, so keep them in the exec form it reads.
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY . .

@@ -1,6 +1,6 @@
 //! Typed configuration: one TOML file, then environment variables (`SHARESYNC_<SECTION>__<KEY>`
 //! and the seed script's `PLEX_*` variables). Front ends load `.env` before calling [`Config::load`].
-//! An invalid file fails here, with the key and the reason.
+//! An invalid file fails here, with the key and the reason (never a secret's value).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +12,10 @@ use crate::plan::PlanOptions;
 use crate::plex::ApiFamily;
 
 pub const DEFAULT_CONFIG_FILE: &str = "sharesync.toml";
+
+/// The store's directory before it moved to the platform's data directory (relative to the
+/// working directory); a store found there is still used, never silently forked.
+pub const LEGACY_DATA_DIR: &str = "data";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -32,12 +36,46 @@ fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     }
 }
 
+/// Something about the configuration a person should know, which does not stop sharesync.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigNotice {
+    /// A `SHARESYNC_<WORD>` variable that is no config key: ignored.
+    #[error("environment variable {var} is not a sharesync setting and is ignored; the known ones are {} and SHARESYNC_<SECTION>__<KEY> for the sections {} (e.g. SHARESYNC_LIMITS__CONCURRENCY)", env_names(TOP_LEVEL_ENV_KEYS), SECTIONS.join(", "))]
+    UnknownVariable { var: String },
+    /// No data_dir is set and the working directory holds an earlier version's store: it is used.
+    #[error("using the store in {} (where earlier versions kept it); to keep it there set data_dir = \"{}\" or SHARESYNC_DATA_DIR, or move the directory to {}", legacy.display(), legacy.display(), default.display())]
+    LegacyDataDir { legacy: PathBuf, default: PathBuf },
+}
+
+/// The top-level keys that are not sections: the only ones a `SHARESYNC_<KEY>` variable sets.
+const TOP_LEVEL_ENV_KEYS: &[&str] = &["data_dir"];
+/// The sections a `SHARESYNC_<SECTION>__<KEY>` variable can set.
+const SECTIONS: &[&str] = &["plex", "limits", "discord"];
+/// Keys whose values are secrets: kept as strings from the environment, never shown in errors.
+const SECRET_KEYS: &[&str] = &[
+    "plex.token",
+    "plex.password",
+    "plex.mfa_code",
+    "discord.token",
+];
+
+fn env_names(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("{ENV_PREFIX}{}", k.to_uppercase()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// SQLite file, client identifier, saved token.
+    /// SQLite file, client identifier, saved token. Default: [`default_data_dir`], or an
+    /// earlier version's `./data` store when there is one.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// What loading noticed (unknown variables, an earlier version's store); front ends show them.
+    #[serde(skip)]
+    pub notices: Vec<ConfigNotice>,
     #[serde(default)]
     pub plex: PlexConfig,
     #[serde(default, rename = "pair")]
@@ -50,9 +88,32 @@ pub struct Config {
     pub schedules: Vec<ScheduleConfig>,
 }
 
-fn default_data_dir() -> PathBuf {
-    PathBuf::from("data")
+/// The platform's data directory for a user: `$XDG_DATA_HOME/sharesync`, else
+/// `~/.local/share/sharesync` (macOS and Windows: their own); `data` only with no home at all.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir()
+        .map(|d| d.join("sharesync"))
+        .unwrap_or_else(|| PathBuf::from(LEGACY_DATA_DIR))
 }
+
+/// The data directory when none is configured: an earlier version's `./data` store if there is
+/// one (with a notice), else the platform's data directory.
+fn unconfigured_data_dir(notices: &mut Vec<ConfigNotice>) -> PathBuf {
+    let default = default_data_dir();
+    let legacy = std::env::current_dir()
+        .map(|cwd| cwd.join(LEGACY_DATA_DIR))
+        .unwrap_or_else(|_| PathBuf::from(LEGACY_DATA_DIR));
+    if legacy != default && legacy.join(DATABASE_FILE).is_file() {
+        notices.push(ConfigNotice::LegacyDataDir {
+            legacy: legacy.clone(),
+            default,
+        });
+        return legacy;
+    }
+    default
+}
+
+const DATABASE_FILE: &str = "sharesync.sqlite";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -281,9 +342,14 @@ impl Config {
                 })?,
             None => toml::Table::new(),
         };
-        apply_env(&mut table, env)?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| invalid(e.path().to_string(), e.inner().message()))?;
+        let mut notices = Vec::new();
+        let from_env = apply_env(&mut table, env, &mut notices)?;
+        let data_dir_set = table.contains_key("data_dir");
+        let mut config = deserialize(table, &from_env)?;
+        if !data_dir_set {
+            config.data_dir = unconfigured_data_dir(&mut notices);
+        }
+        config.notices = notices;
         config.validate()?;
         Ok(config)
     }
@@ -296,8 +362,7 @@ impl Config {
                     path: PathBuf::from("<string>"),
                     reason: e.message().to_string(),
                 })?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| invalid(e.path().to_string(), e.inner().message()))?;
+        let config = deserialize(table, &BTreeMap::new())?;
         config.validate()?;
         Ok(config)
     }
@@ -411,8 +476,60 @@ impl Config {
         self.data_dir.join("client-identifier")
     }
     pub fn database_file(&self) -> PathBuf {
-        self.data_dir.join("sharesync.sqlite")
+        self.data_dir.join(DATABASE_FILE)
     }
+}
+
+/// The typed config from the merged table. An error names the key, or the variable that set it;
+/// a secret's value never appears in it.
+fn deserialize(
+    table: toml::Table,
+    from_env: &BTreeMap<String, String>,
+) -> Result<Config, ConfigError> {
+    let secrets = secret_values(&table);
+    serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let key = e.path().to_string();
+        let reason = if SECRET_KEYS.contains(&key.as_str()) {
+            "must be text in quotes (the value is a secret and is not shown)".to_string()
+        } else {
+            redact(e.inner().message(), &secrets)
+        };
+        // The variable that set this key, or that made up this unknown section.
+        let section = format!("{key}.");
+        let var = from_env.get(&key).or_else(|| {
+            from_env
+                .iter()
+                .find_map(|(path, var)| path.starts_with(&section).then_some(var))
+        });
+        match var {
+            Some(var) => ConfigError::Env {
+                var: var.clone(),
+                reason: format!("config key `{key}`: {reason}"),
+            },
+            None => invalid(key, reason),
+        }
+    })
+}
+
+fn secret_values(table: &toml::Table) -> Vec<String> {
+    SECRET_KEYS
+        .iter()
+        .filter_map(|path| {
+            let (section, key) = path.split_once('.')?;
+            let value = table.get(section)?.get(key)?;
+            Some(match value {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        })
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+fn redact(text: &str, secrets: &[String]) -> String {
+    secrets.iter().fold(text.to_string(), |t, secret| {
+        t.replace(secret.as_str(), "<secret>")
+    })
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {
@@ -429,8 +546,14 @@ fn check_url(key: &str, url: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// Layer the environment over the file's table.
-fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> {
+/// Layer the environment over the file's table. Returns which config key (`section.key`) each
+/// `SHARESYNC_` variable set, so errors can name the variable.
+fn apply_env(
+    table: &mut toml::Table,
+    env: &dyn Env,
+    notices: &mut Vec<ConfigNotice>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut from_env = BTreeMap::new();
     // The seed script's variables (and the documented short forms).
     let mut set = |section: Option<&str>, key: &str, value: toml::Value| {
         let target = match section {
@@ -473,12 +596,21 @@ fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> 
             .split("__")
             .map(|p| p.to_lowercase())
             .collect();
-        let value = parse_env_value(&raw);
+        let value = if SECRET_KEYS.contains(&path.join(".").as_str()) {
+            // A numeric token or password is still text, and never echoed as a number.
+            toml::Value::String(raw)
+        } else {
+            parse_env_value(&raw)
+        };
         match path.as_slice() {
-            [key] if !key.is_empty() => {
+            [key] if TOP_LEVEL_ENV_KEYS.contains(&key.as_str()) => {
+                from_env.insert(key.clone(), var);
                 table.insert(key.clone(), value);
             }
+            // Not a key: another program's variable, or one a front end reads itself.
+            [_] => notices.push(ConfigNotice::UnknownVariable { var }),
             [section, key] if !section.is_empty() && !key.is_empty() => {
+                from_env.insert(format!("{section}.{key}"), var.clone());
                 let entry = table
                     .entry(section.clone())
                     .or_insert_with(|| toml::Value::Table(Default::default()));
@@ -522,7 +654,7 @@ fn apply_env(table: &mut toml::Table, env: &dyn Env) -> Result<(), ConfigError> 
             toml::Value::Array(vec![toml::Value::Table(pair)]),
         );
     }
-    Ok(())
+    Ok(from_env)
 }
 
 /// An environment value as TOML when it parses as a number, bool or array, else a string.

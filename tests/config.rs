@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use secrecy::ExposeSecret;
-use sharesync::config::{Config, ConfigError};
+use sharesync::config::{Config, ConfigError, ConfigNotice};
 use sharesync::plex::ApiFamily;
 
 fn env(vars: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -278,4 +278,135 @@ fn secrets_are_not_printed_by_debug() {
     let shown = format!("{c:?}");
     assert!(!shown.contains("file-token"));
     assert!(!shown.contains("discord-token"));
+}
+
+#[test]
+fn a_single_word_variable_that_is_no_key_is_a_warning_naming_the_known_keys() {
+    let c = load(
+        FULL,
+        &[
+            ("SHARESYNC_CONFIG", "/config/sharesync.toml"),
+            ("SHARESYNC_LOG", "debug"),
+            ("SHARESYNC_LOG_FORMAT", "json"),
+            ("SHARESYNC_DATA_DIR", "/data"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(c.data_dir.to_str(), Some("/data"));
+    let warned: Vec<&str> = c
+        .notices
+        .iter()
+        .map(|n| match n {
+            ConfigNotice::UnknownVariable { var } => var.as_str(),
+            other => panic!("unexpected notice {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        warned,
+        ["SHARESYNC_CONFIG", "SHARESYNC_LOG", "SHARESYNC_LOG_FORMAT"]
+    );
+    let text = c.notices[0].to_string();
+    for known in [
+        "SHARESYNC_CONFIG",
+        "SHARESYNC_DATA_DIR",
+        "SHARESYNC_<SECTION>__<KEY>",
+        "plex, limits, discord",
+    ] {
+        assert!(text.contains(known), "{known} missing in: {text}");
+    }
+}
+
+#[test]
+fn a_typo_in_a_section_variable_stops_start_up_with_the_variable_key_and_reason() {
+    let e = load(FULL, &[("SHARESYNC_PLEX__TOKN", "abc")]).unwrap_err();
+    assert!(
+        matches!(&e, ConfigError::Env { var, .. } if var == "SHARESYNC_PLEX__TOKN"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("plex.tokn") && text.contains("unknown field"),
+        "{text}"
+    );
+    let e = load(FULL, &[("SHARESYNC_LIMITS__CONCURRENCY", "many")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("SHARESYNC_LIMITS__CONCURRENCY") && e.contains("limits.concurrency"),
+        "{e}"
+    );
+    let e = load(FULL, &[("SHARESYNC_PLXE__TOKEN", "abc")])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("SHARESYNC_PLXE__TOKEN") && e.contains("plxe"),
+        "{e}"
+    );
+}
+
+#[test]
+fn numeric_secrets_work_and_never_appear_in_a_config_error() {
+    let secrets = [
+        ("SHARESYNC_PLEX__TOKEN", "918273645"),
+        ("SHARESYNC_PLEX__PASSWORD", "564738291"),
+        ("SHARESYNC_DISCORD__TOKEN", "192837465"),
+    ];
+    let c = load(FULL, &secrets).unwrap();
+    assert_eq!(c.plex.token.unwrap().expose_secret(), "918273645");
+    assert_eq!(c.plex.password.unwrap().expose_secret(), "564738291");
+    assert_eq!(
+        c.discord.unwrap().token.unwrap().expose_secret(),
+        "192837465"
+    );
+    // With a secret set, every kind of error: a typo, a bad value, a bad variable.
+    let mut errors = Vec::new();
+    for bad in [
+        ("SHARESYNC_PLEX__TOKN", "1"),
+        ("SHARESYNC_PLEX__API", "918273645"),
+        ("SHARESYNC_LIMITS__CONCURRENCY", "[564738291]"),
+        ("SHARESYNC_A__B__C", "192837465"),
+    ] {
+        let mut vars = secrets.to_vec();
+        vars.push(bad);
+        errors.push(load(FULL, &vars).unwrap_err().to_string());
+    }
+    // A secret of the wrong type in the file names the key, not the value; and files that are
+    // not TOML at all around a secret.
+    for file in [
+        "[plex]\ntoken = 918273645",
+        "[plex]\npassword = [564738291]",
+        "[discord]\ntoken = 192837465",
+        "[plex]\ntoken = 918273645abc",
+        "[plex]\npassword = \"564738291",
+    ] {
+        errors.push(load(file, &[]).unwrap_err().to_string());
+    }
+    assert!(errors[4].contains("plex.token"), "{}", errors[4]);
+    for e in &errors {
+        for (_, secret) in secrets {
+            assert!(!e.contains(secret), "secret {secret} shown in: {e}");
+        }
+    }
+}
+
+#[test]
+fn the_default_data_dir_is_the_platforms_data_directory() {
+    let c = load("", &[]).unwrap();
+    let expected = dirs_data_dir();
+    assert_eq!(c.data_dir, expected);
+    assert!(c.data_dir.is_absolute(), "{}", c.data_dir.display());
+    assert_eq!(c.database_file(), expected.join("sharesync.sqlite"));
+}
+
+/// What XDG says, computed here from the variables (the crate only finds a home without $HOME).
+fn dirs_data_dir() -> std::path::PathBuf {
+    let xdg = std::env::var_os("XDG_DATA_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute());
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(dirs::home_dir)
+        .expect("a home directory");
+    xdg.unwrap_or_else(|| home.join(".local/share"))
+        .join("sharesync")
 }

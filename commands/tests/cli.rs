@@ -11,24 +11,30 @@ struct Fake {
 }
 
 fn fake() -> Fake {
+    fake_with(Scenario::demo())
+}
+
+fn fake_with(scenario: Scenario) -> Fake {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let sandbox = runtime.block_on(Sandbox::start(Scenario::demo())).unwrap();
+    let sandbox = runtime.block_on(Sandbox::start(scenario)).unwrap();
     Fake {
         sandbox,
         _runtime: runtime,
     }
 }
 
-/// The binary in an empty directory with a clean environment (no real config, no .env).
+/// The binary in an empty directory with a clean environment (no real config, no .env) and
+/// its data directory at `dir/data`.
 fn sharesync(dir: &tempfile::TempDir) -> Command {
     let mut cmd = Command::cargo_bin("sharesync").unwrap();
     cmd.current_dir(dir.path())
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHARESYNC_DATA_DIR", dir.path().join("data"));
     cmd
 }
 
@@ -480,13 +486,18 @@ fn schedules_lists_the_next_occurrences_in_their_time_zone() {
         .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        text.contains("nightly: pair main, apply, cron `30 4 * * *` in Asia/Kolkata"),
-        "{text}"
-    );
+    let row = text.lines().nth(1).unwrap_or_default();
+    for cell in [
+        "nightly",
+        "main",
+        "apply, quiet when in sync",
+        "30 4 * * * in Asia/Kolkata",
+    ] {
+        assert!(row.contains(cell), "{cell:?} missing in:\n{text}");
+    }
     // 04:30 in Kolkata (UTC+5:30) is 23:00 UTC the day before.
     assert_eq!(text.matches("04:30 IST (23:00 UTC)").count(), 2, "{text}");
-    assert!(text.contains("last: never run"), "{text}");
+    assert!(row.ends_with("never run"), "{text}");
     assert!(
         !dir.path().join("data").exists(),
         "listing created a database"
@@ -504,4 +515,291 @@ fn a_bad_cron_expression_is_one_clear_line() {
     .unwrap();
     let out = sharesync(&dir).arg("schedules").output().unwrap();
     assert_one_clear_line(&out, "schedule[0].cron");
+}
+
+/// Accents (one precomposed, one decomposed) and CJK in server, library, account, pair and
+/// schedule names: the tables must still line up on a terminal.
+const WIDE_SCENARIO: &str = r#"
+[owner]
+username = "owner"
+
+[[server]]
+name = "東京"
+libraries = [
+  { title = "Pel\u0069\u0301culas", type = "movie" },
+  { title = "映画コレクション", type = "movie" },
+  { title = "TV", type = "show" },
+]
+
+[[server]]
+name = "doodoo"
+libraries = [
+  { title = "Pel\u00EDculas", type = "movie" },
+  { title = "映画コレクション", type = "movie" },
+  { title = "TV", type = "show" },
+]
+
+[[account]]
+username = "山田"
+
+[[share]]
+server = "東京"
+account = "山田"
+libraries = ["Pel\u0069\u0301culas", "映画コレクション"]
+
+[[share]]
+server = "doodoo"
+account = "山田"
+libraries = ["TV"]
+"#;
+
+/// Where `needle` starts in `line`, in terminal columns.
+fn column_of(line: &str, needle: &str) -> usize {
+    let at = line
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in {line:?}"));
+    unicode_width::UnicodeWidthStr::width(&line[..at])
+}
+
+/// Every row's cells start in the terminal column of their header (left-aligned columns).
+fn assert_aligned(header: &str, rows: &[(&str, &[&str])], columns: &[&str], text: &str) {
+    for (line, cells) in rows {
+        for (column, cell) in columns.iter().zip(cells.iter()) {
+            assert_eq!(
+                column_of(line, cell),
+                column_of(header, column),
+                "{cell:?} is not under {column:?}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn tables_line_up_with_accents_and_cjk() {
+    let fake = fake_with(Scenario::from_toml_str(WIDE_SCENARIO).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("sharesync.toml"),
+        "[[pair]]\nname = \"películas\"\nsource = \"東京\"\ndest = \"doodoo\"\n\
+         [[schedule]]\nname = \"毎晩の同期\"\npair = \"películas\"\ncron = \"0 3 * * *\"\n\
+         [[schedule]]\nname = \"weekly\"\npair = \"películas\"\ncron = \"@weekly\"\n",
+    )
+    .unwrap();
+    let token = fake.sandbox.owner_token();
+    let stdout = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", stderr_of(&out));
+        String::from_utf8(out.stdout).unwrap()
+    };
+
+    let text = stdout(against(&fake, &dir, &token).arg("servers"));
+    let lines: Vec<&str> = text.lines().collect();
+    let tokyo = lines.iter().position(|l| l.starts_with("東京")).unwrap();
+    let header = lines[tokyo + 1];
+    let rows: Vec<(&str, &[&str])> = vec![
+        (lines[tokyo + 2], &["Pel\u{69}\u{301}culas", "movie"]),
+        (lines[tokyo + 3], &["映画コレクション", "movie"]),
+        (lines[tokyo + 4], &["TV", "show"]),
+    ];
+    assert_aligned(header, &rows, &["library", "type"], &text);
+    // The numbers are right-aligned: every id ends in the header's last column of "id".
+    let id_end = column_of(header, "id") + 2;
+    for (line, _) in &rows {
+        let end = line[..line.trim_end().rfind(' ').unwrap()].trim_end();
+        assert_eq!(unicode_width::UnicodeWidthStr::width(end), id_end, "{text}");
+    }
+
+    stdout(
+        against(&fake, &dir, &token)
+            .env("USER", "José")
+            .args(["sync", "--apply"])
+            .env("SHARESYNC_LIMITS__WRITES_PER_SECOND", "0"),
+    );
+    stdout(
+        against(&fake, &dir, &token)
+            .env("USER", "山田")
+            .args(["sync", "--apply", "--source", "doodoo", "--dest", "東京"])
+            .env("SHARESYNC_LIMITS__WRITES_PER_SECOND", "0"),
+    );
+    let text = stdout(against(&fake, &dir, &token).arg("runs"));
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("Runs recorded in "), "{text}");
+    assert!(
+        lines[0].contains(&*dir.path().join("data").to_string_lossy()),
+        "{text}"
+    );
+    let rows: Vec<(&str, &[&str])> = vec![
+        (lines[2], &["#2", "apply", "doodoo -> 東京", "cli:山田"]),
+        (lines[3], &["#1", "apply", "東京 -> doodoo", "cli:José"]),
+    ];
+    assert_aligned(lines[1], &rows, &["run", "kind", "servers", "by"], &text);
+
+    let text = stdout(against(&fake, &dir, &token).arg("schedules"));
+    let lines: Vec<&str> = text.lines().collect();
+    let rows: Vec<(&str, &[&str])> = vec![
+        (
+            lines[1],
+            &["毎晩の同期", "películas", "report", "0 3 * * *"],
+        ),
+        (
+            lines.iter().find(|l| l.starts_with("weekly")).unwrap(),
+            &["weekly", "películas", "report", "@weekly"],
+        ),
+    ];
+    assert_aligned(
+        lines[0],
+        &rows,
+        &["schedule", "pair", "mode", "cron"],
+        &text,
+    );
+}
+
+#[test]
+fn the_data_directory_is_the_platforms_and_doctor_and_runs_print_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = dir.path().join("xdg");
+    let run = |args: &[&str]| {
+        sharesync(&dir)
+            .env_remove("SHARESYNC_DATA_DIR")
+            .env("XDG_DATA_HOME", &xdg)
+            .env("HOME", dir.path().join("home"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["runs"]);
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let store = xdg.join("sharesync/sharesync.sqlite");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains(&*store.to_string_lossy()), "{text}");
+    let out = run(&["doctor", "--non-interactive"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ok    data dir") && l.contains(&*store.to_string_lossy())),
+        "{text}"
+    );
+    assert!(
+        store.is_file(),
+        "doctor opened the store in the data directory"
+    );
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing in the working directory"
+    );
+
+    // Without XDG_DATA_HOME: ~/.local/share/sharesync.
+    let out = sharesync(&dir)
+        .env_remove("SHARESYNC_DATA_DIR")
+        .env("HOME", dir.path().join("home"))
+        .arg("runs")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let home_store = dir
+        .path()
+        .join("home/.local/share/sharesync/sharesync.sqlite");
+    assert!(text.contains(&*home_store.to_string_lossy()), "{text}");
+}
+
+#[test]
+fn an_earlier_versions_store_in_the_working_directory_is_used_with_a_note() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let xdg = dir.path().join("xdg");
+    // Earlier versions kept the store in ./data: make one with a run in it.
+    let out = against(&fake, &dir, &fake.sandbox.owner_token())
+        .env("SHARESYNC_LIMITS__WRITES_PER_SECOND", "0")
+        .args(["sync", "--apply", "--source", "noodle", "--dest", "doodoo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(dir.path().join("data/sharesync.sqlite").is_file());
+
+    let out = sharesync(&dir)
+        .env_remove("SHARESYNC_DATA_DIR")
+        .env("XDG_DATA_HOME", &xdg)
+        .arg("runs")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("#1"), "run 1 is found:\n{text}");
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("using the store in")
+            && err.contains(&*xdg.join("sharesync").to_string_lossy()),
+        "{err}"
+    );
+    assert!(!xdg.join("sharesync").exists(), "no second store: {err}");
+}
+
+#[test]
+fn variables_the_command_line_reads_are_not_config_keys_and_unknown_ones_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("elsewhere.toml"),
+        "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n\
+         [[schedule]]\nname = \"from-elsewhere\"\npair = \"main\"\ncron = \"@daily\"\n",
+    )
+    .unwrap();
+    let out = sharesync(&dir)
+        .env("SHARESYNC_CONFIG", dir.path().join("elsewhere.toml"))
+        .env("SHARESYNC_LOG", "warn")
+        .env("SHARESYNC_LOG_FORMAT", "json")
+        .env("SHARESYNC_TOKEN", "918273645")
+        .arg("schedules")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed.contains("from-elsewhere"),
+        "SHARESYNC_CONFIG is used: {listed}"
+    );
+    let err = stderr_of(&out);
+    let warnings: Vec<serde_json::Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    let message = warnings[0]["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("SHARESYNC_TOKEN is not a sharesync setting")
+            && message.contains("SHARESYNC_DATA_DIR")
+            && message.contains("SHARESYNC_<SECTION>__<KEY>"),
+        "{message}"
+    );
+    assert!(
+        !err.contains("918273645"),
+        "a variable's value is never shown"
+    );
+
+    // A misspelt section variable still stops start-up, naming the variable and the key.
+    let out = sharesync(&dir)
+        .env("SHARESYNC_PLEX__TOKN", "918273645")
+        .arg("schedules")
+        .output()
+        .unwrap();
+    assert_one_clear_line(&out, "SHARESYNC_PLEX__TOKN");
+    assert!(stderr_of(&out).contains("plex.tokn"), "{}", stderr_of(&out));
+}
+
+#[test]
+fn a_run_that_is_not_in_the_store_names_the_store() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("data/sharesync.sqlite");
+    for args in [&["runs", "7"][..], &["undo", "7", "--yes"][..]] {
+        let out = against(&fake, &dir, &fake.sandbox.owner_token())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_one_clear_line(&out, "no run 7 in the record at ");
+        assert!(
+            stderr_of(&out).contains(&*store.to_string_lossy()),
+            "{args:?}: {}",
+            stderr_of(&out)
+        );
+    }
 }

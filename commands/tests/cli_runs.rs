@@ -29,6 +29,7 @@ fn sharesync(fake: &Fake, dir: &tempfile::TempDir) -> Command {
     cmd.current_dir(dir.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHARESYNC_DATA_DIR", dir.path().join("data"))
         .env("USER", "tester")
         .env("PLEX_TV_URL", fake.sandbox.url())
         .env("PLEX_ACCOUNT_TOKEN", fake.sandbox.owner_token())

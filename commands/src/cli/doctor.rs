@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use sharesync::config::{Config, DiscordConfig, PairConfig, ProcessEnv};
+use sharesync::config::{Config, DiscordConfig, PairConfig};
 use sharesync::model::{
     Access, Account, AccountId, AccountKind, Server, ServerSharing, Share, ShareId, ShareState,
     SharingState,
@@ -34,6 +34,9 @@ impl Report {
         println!("FAIL  {check:<12} {}", problem.as_ref());
         println!("      {:<12} fix: {}", "", fix.as_ref());
     }
+    fn note(&mut self, check: &str, what: impl AsRef<str>) {
+        println!("note  {check:<12} {}", what.as_ref());
+    }
     fn skip(&mut self, check: &str, why: &str) {
         println!("skip  {check:<12} {why}");
     }
@@ -41,12 +44,15 @@ impl Report {
 
 pub async fn doctor(config_path: Option<&Path>, auth: AuthArgs) -> ExitCode {
     let mut report = Report { failed: false };
-    let config = match Config::load(config_path, &ProcessEnv) {
+    let config = match Config::load(config_path, &super::CliEnv::new()) {
         Ok(c) => {
             let source = config_path
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "defaults, sharesync.toml if present, environment".into());
             report.ok("config", format!("loaded ({source})"));
+            for notice in &c.notices {
+                report.note("config", notice.to_string());
+            }
             c
         }
         Err(e) => {
@@ -100,7 +106,14 @@ fn check_data_dir(report: &mut Report, config: &Config) {
         .and_then(|_| Store::open(config.database_file()).map_err(|e| e.to_string()))
         .and_then(|store| store.check_writable().map_err(|e| e.to_string()))
     {
-        Ok(()) => report.ok("data dir", format!("{} is writable", dir.display())),
+        Ok(()) => report.ok(
+            "data dir",
+            format!(
+                "{} is writable; store: {}",
+                dir.display(),
+                config.database_file().display()
+            ),
+        ),
         Err(e) => report.fail(
             "data dir",
             format!("{}: {e}", dir.display()),

@@ -11,8 +11,8 @@ mod sync;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use sharesync::config::{Config, ProcessEnv};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use sharesync::config::{Config, ConfigError, Env, ProcessEnv};
 use sharesync::session::{Session, SessionError};
 
 #[derive(Parser, Debug)]
@@ -118,6 +118,54 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
+/// The variable the log filter is read from (README: `SHARESYNC_LOG=debug`).
+const LOG_VAR: &str = "SHARESYNC_LOG";
+
+/// The process environment without the variables the command line reads itself
+/// (`SHARESYNC_CONFIG`, `SHARESYNC_LOG`, `SHARESYNC_LOG_FORMAT`, every `env` of an option): those
+/// are never config keys.
+pub struct CliEnv {
+    own: Vec<String>,
+}
+
+impl CliEnv {
+    pub fn new() -> CliEnv {
+        fn collect(cmd: &clap::Command, own: &mut Vec<String>) {
+            own.extend(
+                cmd.get_arguments()
+                    .filter_map(|a| a.get_env())
+                    .map(|e| e.to_string_lossy().into_owned()),
+            );
+            for sub in cmd.get_subcommands() {
+                collect(sub, own);
+            }
+        }
+        let mut own = vec![LOG_VAR.to_string()];
+        collect(&Cli::command(), &mut own);
+        CliEnv { own }
+    }
+}
+
+impl Env for CliEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        ProcessEnv.var(name)
+    }
+    fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let mut vars = ProcessEnv.vars_with_prefix(prefix);
+        vars.retain(|(name, _)| !self.own.contains(name));
+        vars
+    }
+}
+
+/// Load the config from the file and the environment; what loading noticed goes to the log.
+pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+    let config = Config::load(path, &CliEnv::new())?;
+    for notice in &config.notices {
+        tracing::warn!("{notice}");
+    }
+    Ok(config)
+}
+
 pub async fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
@@ -138,7 +186,7 @@ fn init_logging(debug: bool, format: LogFormat) {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SHARESYNC_LOG")
+    let filter = tracing_subscriber::EnvFilter::try_from_env(LOG_VAR)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -151,7 +199,7 @@ fn init_logging(debug: bool, format: LogFormat) {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    let load = || Config::load(cli.config.as_deref(), &ProcessEnv);
+    let load = || load_config(cli.config.as_deref());
     match cli.command {
         // The doctor reports a bad config as one of its checks rather than failing on it.
         Command::Doctor(args) => Ok(doctor::doctor(cli.config.as_deref(), args.auth).await),

@@ -109,22 +109,46 @@ pub fn plan(plan: &Plan, applying: bool) -> String {
     out
 }
 
+/// Columns aligned by display width (accents, CJK), no borders, lines indented by `indent`;
+/// the columns numbered in `right` are right-aligned.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>, right: &[usize], indent: &str) -> String {
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING)
+        .set_header(header.to_vec())
+        .add_rows(rows);
+    for (i, column) in t.column_iter_mut().enumerate() {
+        column.set_padding((0, 2));
+        if right.contains(&i) {
+            column.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    t.lines()
+        .map(|l| format!("{indent}{}\n", l.trim_end()))
+        .collect()
+}
+
 pub fn servers(servers: &[Server]) -> String {
     let mut out = String::new();
     for s in servers {
         let _ = writeln!(out, "{} ({})", s.name, s.machine_id);
-        let _ = writeln!(
-            out,
-            "  {:<30} {:<8} {:>12} {:>5}",
-            "library", "type", "id", "key"
-        );
-        for l in &s.libraries {
-            let _ = writeln!(
-                out,
-                "  {:<30} {:<8} {:>12} {:>5}",
-                l.title, l.kind, l.id, l.key
-            );
-        }
+        let rows = s
+            .libraries
+            .iter()
+            .map(|l| {
+                vec![
+                    l.title.clone(),
+                    l.kind.to_string(),
+                    l.id.to_string(),
+                    l.key.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&table(
+            &["library", "type", "id", "key"],
+            rows,
+            &[2, 3],
+            "  ",
+        ));
     }
     if servers.is_empty() {
         out.push_str("This account owns no Plex servers.\n");

@@ -16,9 +16,9 @@ use sharesync::config::{Config, PairConfig};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::plan::{Plan, PlanError, PLAN_SCHEMA};
 use sharesync::session::Session;
-use sharesync::store::{RunDetail, RunId, RunRecord, Store, Trigger};
+use sharesync::store::{RunDetail, RunId, RunRecord, Store, StoreError, Trigger};
 
-use super::{connect, AuthArgs, Failure};
+use super::{connect, render, AuthArgs, Failure};
 
 /// Above this many accounts a terminal gets a progress bar; below, one line per account.
 const BAR_FROM_ACCOUNTS: usize = 5;
@@ -201,7 +201,10 @@ pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failur
     let store = open_store(&config)?;
     let preview = plan_undo(&session.client, &store, args.run)
         .await
-        .map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| match e {
+            ApplyError::Store(StoreError::RunNotFound(run)) => missing_run(&config, run),
+            e => Failure(e.to_string()),
+        })?;
     let r = &preview.run;
     println!(
         "Undo run {} ({} from {} to {}, {} by {}).",
@@ -269,7 +272,10 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
     let store = open_store(&config)?;
     match args.run {
         Some(id) => {
-            let detail = store.run(id).map_err(|e| Failure(e.to_string()))?;
+            let detail = store.run(id).map_err(|e| match e {
+                StoreError::RunNotFound(run) => missing_run(&config, run),
+                e => Failure(e.to_string()),
+            })?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
@@ -286,16 +292,41 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
                     config.database_file().display()
                 );
             } else {
-                for r in &list {
-                    println!("{}", run_line(r));
-                }
+                println!("Runs recorded in {}:", config.database_file().display());
+                let rows = list.iter().map(run_cells).collect();
+                print!(
+                    "{}",
+                    render::table(
+                        &[
+                            "run",
+                            "started (UTC)",
+                            "kind",
+                            "status",
+                            "servers",
+                            "by",
+                            "result"
+                        ],
+                        rows,
+                        &[],
+                        "",
+                    )
+                );
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_line(r: &RunRecord) -> String {
+/// A run this store does not hold: say which store was read, so a second store is noticed.
+fn missing_run(config: &Config, run: RunId) -> Failure {
+    Failure(format!(
+        "no run {run} in the record at {}; `sharesync runs` lists its runs (data_dir or SHARESYNC_DATA_DIR picks another store)",
+        config.database_file().display()
+    ))
+}
+
+/// A run's columns: id, start, kind, status, servers, who started it, what it did.
+fn run_cells(r: &RunRecord) -> Vec<String> {
     let what = match (&r.summary, r.undo_of) {
         (Some(s), None) => format!(
             "{} updated, {} granted, {} failed",
@@ -307,16 +338,19 @@ fn run_line(r: &RunRecord) -> String {
         ),
         (None, _) => String::new(),
     };
-    format!(
-        "#{:<5} {}  {:<6} {:<11} {} -> {}  {:<20} {what}",
-        r.id,
-        r.started_at.format("%Y-%m-%d %H:%M"),
-        r.kind.as_str(),
-        r.status.as_str(),
-        r.source.name,
-        r.dest.name,
-        r.trigger
-    )
+    vec![
+        format!("#{}", r.id),
+        r.started_at.format("%Y-%m-%d %H:%M").to_string(),
+        r.kind.as_str().to_string(),
+        r.status.as_str().to_string(),
+        format!("{} -> {}", r.source.name, r.dest.name),
+        r.trigger.to_string(),
+        what,
+    ]
+}
+
+fn run_line(r: &RunRecord) -> String {
+    run_cells(r).join("  ").trim_end().to_string()
 }
 
 fn render_detail(d: &RunDetail) -> String {

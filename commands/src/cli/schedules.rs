@@ -7,7 +7,7 @@ use clap::Args;
 use sharesync::config::Config;
 use sharesync::store::Store;
 
-use super::Failure;
+use super::{render, Failure};
 
 #[derive(Args, Debug)]
 pub struct SchedulesArgs {
@@ -29,36 +29,51 @@ pub fn schedules(config: Config, args: SchedulesArgs) -> Result<ExitCode, Failur
         None
     };
     let now = Utc::now();
+    let mut rows = Vec::new();
     for s in &config.schedules {
-        println!(
-            "{}: pair {}, {}, cron `{}` in {}{}",
-            s.name,
-            s.pair,
-            s.mode.as_str(),
-            s.cron,
-            s.timezone,
-            if s.quiet_when_in_sync {
-                ", quiet when in sync"
-            } else {
-                ""
-            }
-        );
-        for t in s.cron.upcoming(s.timezone, now, args.next) {
-            let local = t.with_timezone(&s.timezone.0);
-            println!(
-                "  next {} ({})",
-                local.format("%Y-%m-%d %H:%M %Z"),
-                t.format("%H:%M UTC")
-            );
-        }
+        let next: Vec<String> = s
+            .cron
+            .upcoming(s.timezone, now, args.next)
+            .into_iter()
+            .map(|t| {
+                let local = t.with_timezone(&s.timezone.0);
+                format!(
+                    "{} ({})",
+                    local.format("%Y-%m-%d %H:%M %Z"),
+                    t.format("%H:%M UTC")
+                )
+            })
+            .collect();
         let state = match &store {
             Some(store) => store.schedule_state(&s.name)?,
             None => None,
         };
-        match state.and_then(|st| Some((st.last_started?, st.last_result?))) {
-            Some((at, result)) => println!("  last {}: {result}", at.format("%Y-%m-%d %H:%M UTC")),
-            None => println!("  last: never run"),
-        }
+        let last = match state.and_then(|st| Some((st.last_started?, st.last_result?))) {
+            Some((at, result)) => format!("{}: {result}", at.format("%Y-%m-%d %H:%M UTC")),
+            None => "never run".to_string(),
+        };
+        let mode = if s.quiet_when_in_sync {
+            format!("{}, quiet when in sync", s.mode.as_str())
+        } else {
+            s.mode.as_str().to_string()
+        };
+        rows.push(vec![
+            s.name.clone(),
+            s.pair.clone(),
+            mode,
+            format!("{} in {}", s.cron, s.timezone),
+            next.join("\n"),
+            last,
+        ]);
     }
+    print!(
+        "{}",
+        render::table(
+            &["schedule", "pair", "mode", "cron", "next", "last run"],
+            rows,
+            &[],
+            "",
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }
