@@ -24,7 +24,11 @@ fn at(s: &str) -> DateTime<Utc> {
 }
 
 async fn env(schedule: &str) -> Env {
-    let sandbox = Sandbox::start(Scenario::demo()).await.unwrap();
+    env_with(Scenario::demo(), schedule).await
+}
+
+async fn env_with(scenario: Scenario, schedule: &str) -> Env {
+    let sandbox = Sandbox::start(scenario).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = config_for(&sandbox, &dir, &sandbox.owner_token(), schedule);
     let store = Store::open(config.database_file()).unwrap();
@@ -335,4 +339,51 @@ fn bad_cron_and_time_zones_fail_at_start_with_the_key() {
         s.cron.next_after(s.timezone, at("2026-01-10T12:00:00Z")),
         Some(Utc.with_ymd_and_hms(2026, 1, 11, 0, 0, 0).unwrap())
     );
+}
+
+/// A scheduled apply over each blast-radius limit is reported instead (with the limit and the
+/// numbers) and writes nothing; within the limits it applies.
+#[tokio::test]
+async fn a_scheduled_apply_over_each_limit_is_reported_and_writes_nothing() {
+    use sharesync::guard::Limit;
+    // demo: 5 accounts to update, 2 of them new shares, of 9 with access. generated(40): more
+    // than ten accounts to update, so the fraction counts.
+    for (scenario, limit, set) in [
+        (Scenario::demo(), Limit::AccountsPerRun, (4, 0, 0.0)),
+        (Scenario::demo(), Limit::NewSharesPerRun, (0, 1, 0.0)),
+        (Scenario::generated(40, 4, 3), Limit::Fraction, (0, 0, 0.1)),
+    ] {
+        let mut e = env_with(scenario, "cron = \"0 3 * * *\"\nmode = \"apply\"").await;
+        (
+            e.config.limits.max_accounts_per_run,
+            e.config.limits.max_new_shares_per_run,
+            e.config.limits.max_fraction,
+        ) = set;
+        let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+        s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+        let run = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+        let Outcome::OverLimit { plan, over } = &run.outcome else {
+            panic!("{limit:?}: over the limit is a report: {:?}", run.outcome)
+        };
+        assert_eq!(e.writes(), 0, "{limit:?}: nothing written");
+        assert!(e.store.runs(1).unwrap().is_empty(), "{limit:?}: no run");
+        assert_eq!(over.exceeded.len(), 1, "{over}");
+        let hit = over.exceeded[0];
+        assert_eq!(hit.limit, limit);
+        assert!(hit.planned > hit.allowed, "{over}");
+        assert_eq!(over.radius.accounts, plan.to_update().count());
+        assert!(run.worth_announcing());
+        assert!(run.summary().contains(limit.key()), "{}", run.summary());
+
+        // Raised out of the way, the next occurrence applies.
+        e.config.limits = sharesync::config::Limits::no_blast_limits();
+        let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+        let run = one(s.run_due(at("2026-01-11T03:00:05Z")).await.unwrap());
+        assert!(
+            matches!(run.outcome, Outcome::Applied { .. }),
+            "{limit:?}: {:?}",
+            run.outcome
+        );
+        assert!(e.writes() > 0);
+    }
 }

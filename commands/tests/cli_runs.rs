@@ -171,3 +171,48 @@ fn save_apply_list_show_and_undo() {
     let (_, out, _) = run(sharesync(&fake, &dir).arg("runs"));
     assert!(out.contains("undo of run 1"), "{out}");
 }
+
+#[test]
+fn over_a_limit_the_cli_refuses_and_allow_large_applies() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    // The demo plan updates 5 accounts.
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_ACCOUNTS_PER_RUN", "4")
+        .args(["sync", "--apply"]));
+    assert!(!ok, "over the limit must fail: {out}");
+    assert_eq!(writes(&fake), 0, "nothing written over the limit");
+    for words in [
+        "5 accounts to update, limits.max_accounts_per_run is 4",
+        "Nothing was written",
+        "--allow-large",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
+    assert!(
+        out.contains("Will share doodoo with user 'erin'"),
+        "the plan is shown: {out}"
+    );
+
+    // A saved plan is held to the same limit.
+    let (ok, _, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_NEW_SHARES_PER_RUN", "1")
+        .args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_NEW_SHARES_PER_RUN", "1")
+        .args(["apply", "plan.json"]));
+    assert!(!ok);
+    assert!(
+        err.contains("2 new shares to create, limits.max_new_shares_per_run is 1"),
+        "{err}"
+    );
+    assert_eq!(writes(&fake), 0);
+
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_ACCOUNTS_PER_RUN", "4")
+        .args(["sync", "--apply", "--allow-large"]));
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("Failures: 0"), "{out}");
+    assert!(writes(&fake) > 0);
+}

@@ -62,6 +62,11 @@ impl TestBot {
     /// With `[[schedule]]` entries (or other TOML) after the `[discord]` section; the schedules'
     /// clock starts at 2026-01-10 02:00 UTC.
     async fn start_full(scenario: Scenario, more_toml: &str) -> TestBot {
+        Self::start_limited(scenario, "", more_toml).await
+    }
+
+    /// As [`TestBot::start_full`], with more `[limits]` keys.
+    async fn start_limited(scenario: Scenario, limits: &str, more_toml: &str) -> TestBot {
         let fake = FakeDiscord::start().await;
         let sandbox = Sandbox::start(scenario).await.expect("sandbox");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -73,6 +78,7 @@ token = "{token}"
 url = "{plex}"
 [limits]
 writes_per_second = 0
+{limits}
 [[pair]]
 name = "main"
 source = "noodle"
@@ -1018,5 +1024,52 @@ async fn sync_status_shows_the_token_runs_and_next_schedules() {
         !reply.to_string().contains(&bot.sandbox.owner_token()),
         "no token shown"
     );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_apply_over_a_limit_is_posted_to_approve_and_confirm_goes_over_it() {
+    // The demo plan updates 5 accounts.
+    let bot = TestBot::start_limited(
+        Scenario::demo(),
+        "max_accounts_per_run = 4",
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    let (post, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert_eq!(
+        bot.writes(),
+        0,
+        "over the limit, a scheduled apply writes nothing"
+    );
+    assert!(
+        title(&post).starts_with("Sync plan: noodle → doodoo"),
+        "{post}"
+    );
+    let text = description(&post);
+    for words in [
+        "Not applied: over the blast-radius limit",
+        "5 accounts to update, limits.max\\_accounts\\_per\\_run is 4",
+        "Press Apply",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    let press = bot
+        .press(&post, &button_with(&post, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    let confirm = bot.message(&post);
+    let text = description(&confirm);
+    assert!(
+        text.contains("Over the blast-radius limit")
+            && text.contains("5 accounts to update, limits.max\\_accounts\\_per\\_run is 4"),
+        "the confirm names the numbers: {text}"
+    );
+    assert_eq!(bot.writes(), 0);
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &post, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+    assert!(bot.writes() > 0, "Confirm goes over the limit");
     bot.stop().await;
 }

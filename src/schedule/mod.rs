@@ -11,6 +11,9 @@
 //!   *before* it runs, so a crash never runs it twice.
 //! * **Downtime:** occurrences that fell while no scheduler was running are run once, together,
 //!   when `catch_up` is set (the default), or skipped with a log line.
+//! * **Blast radius:** an `apply` run whose plan is over a `[limits]` blast-radius limit is
+//!   not applied: it comes back as [`Outcome::OverLimit`], for the front end to post as a plan
+//!   to approve with the limit and the numbers.
 //! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
 //!   manual apply). A busy destination defers the run to the next call, not skips it.
 
@@ -25,6 +28,7 @@ pub use cron::{CronExpr, TimeZone};
 
 use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
+use crate::guard::{blast::source_accounts, check_limits, OverLimit};
 use crate::plan::Plan;
 use crate::session::{Session, SessionError, TOKEN_REJECTED};
 use crate::store::{Store, StoreError, Trigger};
@@ -54,6 +58,9 @@ pub enum Outcome {
     ToApprove { plan: Plan },
     /// `apply` mode: the run's report.
     Applied { plan: Plan, report: RunReport },
+    /// `apply` mode, but the plan is over a blast-radius limit: nothing was written; the plan
+    /// waits for an admin, who may go over the limit knowingly.
+    OverLimit { plan: Plan, over: OverLimit },
     /// The run could not start or stopped; `reason` says what to do.
     Failed { reason: String },
 }
@@ -94,6 +101,9 @@ impl ScheduledRun {
                 report.summary.libraries_changed,
                 report.summary.accounts_failed
             ),
+            Outcome::OverLimit { over, .. } => {
+                format!("not applied, over a limit ({}): reported", over.numbers())
+            }
             Outcome::Failed { reason } => format!("failed: {reason}"),
         }
     }
@@ -217,14 +227,16 @@ impl Scheduler {
         };
         handled(&self.store)?;
         let options = pair.plan_options(vec![]);
-        let plan = match session
+        let (state, plan) = match session
             .client
             .read_sharing(&source, &dest)
             .await
             .map_err(SessionError::from)
-            .and_then(|state| Ok(crate::plan::plan(&state, &options)?))
-        {
-            Ok(plan) => plan,
+            .and_then(|state| {
+                let plan = crate::plan::plan(&state, &options)?;
+                Ok((state, plan))
+            }) {
+            Ok(read) => read,
             Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),
         };
         if plan.to_update().next().is_none() {
@@ -232,6 +244,9 @@ impl Scheduler {
         }
         if schedule.mode == ScheduleMode::Report {
             return Ok(Some(finish(Outcome::ToApprove { plan })));
+        }
+        if let Err(over) = check_limits(&plan, source_accounts(&state), &self.config.limits) {
+            return Ok(Some(finish(Outcome::OverLimit { plan, over })));
         }
         let trigger = Trigger::schedule(&schedule.name);
         let mut job = ApplyJob::new(
@@ -251,6 +266,10 @@ impl Scheduler {
             },
             Err(ApplyError::Store(e)) => return Err(e),
             Err(ApplyError::TokenRejected { .. }) => failed(TOKEN_REJECTED.into()),
+            Err(ApplyError::OverLimit(over)) => Outcome::OverLimit {
+                plan: plan.clone(),
+                over,
+            },
             Err(ApplyError::Stale { .. }) => failed(
                 "the servers changed while the run was starting, so nothing was written; the next occurrence will plan again".into(),
             ),

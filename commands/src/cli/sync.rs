@@ -31,6 +31,9 @@ pub struct SyncArgs {
     /// Apply the plan after printing it (stale-checked, recorded; see `sharesync runs`).
     #[arg(long)]
     apply: bool,
+    /// With --apply: go over the blast-radius limits in [limits] for this run.
+    #[arg(long, requires = "apply")]
+    allow_large: bool,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -78,8 +81,16 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
         print!("{}", render::plan(&plan, args.apply));
     }
     if args.apply {
-        return super::runs::apply_after_plan(&config, &session, &pair, &plan, args.only_users)
-            .await;
+        let options = pair.plan_options(args.only_users);
+        return super::runs::apply_after_plan(
+            &config,
+            &session,
+            &pair,
+            &plan,
+            options,
+            args.allow_large,
+        )
+        .await;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,8 @@ use super::errors::{redact, Error};
 use super::ids::{Action, CustomId};
 use super::render::{self, Page};
 use super::Data;
+use sharesync::config::Limits;
+use sharesync::guard::check_limits;
 use sharesync::store::{PlanStatus, StoredPlan};
 
 pub async fn event_handler(
@@ -197,12 +199,26 @@ async fn handle(
             update(
                 ctx,
                 press,
-                &render::confirm_page(&stored.plan, &context, back_to),
+                &confirm_page(&stored, &data.config.limits, back_to),
             )
             .await
         }
         Action::Confirm => super::apply::confirm(ctx, data, press, stored).await,
     }
+}
+
+/// The Confirm page; over a blast-radius limit it names the limit and the numbers first, so
+/// Confirm goes over it knowingly. The stored plan lists every account with source access
+/// unless it was made for some accounts only; then the fraction is taken of those (stricter).
+pub fn confirm_page(stored: &StoredPlan, limits: &Limits, back_to: usize) -> Page {
+    let mut context = plan_context(stored);
+    if let Err(over) = check_limits(&stored.plan, stored.plan.users.len(), limits) {
+        context.note = Some(format!(
+            "⚠️ **Over the blast-radius limit**: {}. Confirm goes over it for this plan only.",
+            render::escape(&over.numbers())
+        ));
+    }
+    render::confirm_page(&stored.plan, &context, back_to)
 }
 
 /// The page the message currently shows, from its footer ("page 2/5"), for Back.

@@ -254,7 +254,7 @@ pub async fn sync_apply(
     if stored.plan.to_update().next().is_none() {
         return Err(user("That plan has nothing to grant."));
     }
-    let page = render::confirm_page(&stored.plan, &plan_context(&stored), 0);
+    let page = super::buttons::confirm_page(&stored, &data.config.limits, 0);
     ctx.send(reply(&page)).await?;
     Ok(())
 }

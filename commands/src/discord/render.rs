@@ -533,6 +533,9 @@ pub fn confirm_page(plan: &Plan, ctx: &PlanContext, back_to: usize) -> Page {
         escape(&ellipsis(&plan.source.name, 100)),
         escape(&ellipsis(&plan.dest.name, 100)),
     );
+    if let Some(note) = &ctx.note {
+        description = format!("{note}\n\n{description}");
+    }
     let names: Vec<String> = plan.to_update().take(20).map(account_line).collect();
     if !names.is_empty() {
         description.push_str("\n\n");
