@@ -387,3 +387,182 @@ async fn a_scheduled_apply_over_each_limit_is_reported_and_writes_nothing() {
         assert!(e.writes() > 0);
     }
 }
+
+/// A destination read that suddenly lost most of its shares is read once more, then refused
+/// before any write; the refusal is announced once, not every occurrence; an accepted change
+/// becomes the baseline and the next run plans from it.
+#[tokio::test]
+async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
+    use sharesync::guard::baseline::{accept_server, ReadSize};
+    let e = env("cron = \"0 * * * *\"\nmode = \"apply\"").await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    let first = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    assert!(
+        matches!(first.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        first.outcome
+    );
+    let dest = e.dest();
+    let good = e
+        .store
+        .read_baseline(&dest.machine_id)
+        .unwrap()
+        .expect("a baseline");
+    assert!(good.size.shares >= 6, "{good:?}");
+
+    let lost = e.sandbox.with_world(|w| w.take_shares("doodoo", 1));
+    e.sandbox.clear_requests();
+    let run = one(s.run_due(at("2026-01-10T04:00:05Z")).await.unwrap());
+    let Outcome::ReadLooksWrong { wrong, first } = &run.outcome else {
+        panic!(
+            "a read that lost most shares must stop the run: {:?}",
+            run.outcome
+        )
+    };
+    assert!(*first && run.worth_announcing());
+    assert_eq!(e.writes(), 0, "nothing written");
+    let text = wrong.to_string();
+    assert!(
+        text.contains(&format!(
+            "doodoo: {} shares last run, 1 now",
+            good.size.shares
+        )) && text.contains("sharesync doctor"),
+        "{text}"
+    );
+    let share_reads = e
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("shared_servers"))
+        .count();
+    let reads_per_plan = 2; // one shares list per server (v2)
+    assert_eq!(
+        share_reads,
+        2 * reads_per_plan,
+        "read once more, then refused"
+    );
+    assert_eq!(
+        e.store
+            .read_baseline(&dest.machine_id)
+            .unwrap()
+            .unwrap()
+            .size,
+        good.size,
+        "a suspect read never becomes the baseline"
+    );
+
+    // The next occurrence is refused again, quietly.
+    let again = one(s.run_due(at("2026-01-10T05:00:05Z")).await.unwrap());
+    assert!(matches!(
+        again.outcome,
+        Outcome::ReadLooksWrong { first: false, .. }
+    ));
+    assert!(!again.worth_announcing(), "posted once, not every run");
+    assert_eq!(e.writes(), 0);
+
+    // An admin accepts the change: it is the baseline, and the next run plans from it.
+    let session = sharesync::session::Session::connect(&e.config, None)
+        .await
+        .unwrap();
+    let accepted = accept_server(&session.client, &e.store, &dest)
+        .await
+        .unwrap();
+    assert_eq!(accepted.shares, 1);
+    assert_eq!(
+        e.store
+            .read_baseline(&dest.machine_id)
+            .unwrap()
+            .unwrap()
+            .size,
+        accepted
+    );
+    let after = one(s.run_due(at("2026-01-10T06:00:05Z")).await.unwrap());
+    assert!(
+        matches!(
+            after.outcome,
+            Outcome::Applied { .. } | Outcome::OverLimit { .. }
+        ),
+        "{:?}",
+        after.outcome
+    );
+    assert_ne!(
+        e.store
+            .read_baseline(&dest.machine_id)
+            .unwrap()
+            .unwrap()
+            .size,
+        ReadSize {
+            accounts: 0,
+            shares: 0,
+            libraries: 0
+        }
+    );
+    drop(lost);
+}
+
+/// A new destination nobody is shared on yet: the client cannot tell an empty catalogue from a
+/// real one there (no share names a library), the baseline can. Twice empty stops the run before
+/// any write; once (a blip), the re-read is planned from.
+#[tokio::test]
+async fn an_empty_catalogue_stops_the_run_and_a_single_blip_is_read_again() {
+    use sharesync::sandbox::{Fault, FaultKind, FaultTarget};
+    let libraries = [
+        ("Movies", "movie"),
+        ("TV Shows", "show"),
+        ("Music", "artist"),
+    ];
+    let scenario = Scenario::builder()
+        .server("noodle", &libraries)
+        .server("doodoo", &libraries)
+        .friend("alice")
+        .friend("bob")
+        .share("noodle", "alice", ["Movies", "TV Shows"])
+        .share("noodle", "bob", ["Music"])
+        .build();
+    let e = env_with(scenario, "cron = \"0 * * * *\"\nmode = \"apply\"").await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    let dest = e.dest();
+    let empty = |times| {
+        Fault::new(
+            FaultTarget::PathContains(dest.machine_id.0.clone()),
+            FaultKind::EmptyCatalogue,
+            times,
+        )
+    };
+
+    // The first run has no baseline to compare with; it applies (two new shares) and records one.
+    let first = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    assert!(
+        matches!(first.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        first.outcome
+    );
+    e.sandbox.with_world(|w| w.take_shares("doodoo", 0)); // a fresh destination again
+
+    e.sandbox.inject(empty(2));
+    e.sandbox.clear_requests();
+    let run = one(s.run_due(at("2026-01-10T04:00:05Z")).await.unwrap());
+    let Outcome::ReadLooksWrong { wrong, first: true } = &run.outcome else {
+        panic!("an empty catalogue must stop the run: {:?}", run.outcome)
+    };
+    assert!(
+        wrong
+            .to_string()
+            .contains("doodoo: 3 libraries last run, 0 now"),
+        "{wrong}"
+    );
+    assert_eq!(e.writes(), 0);
+    assert!(e.sandbox.pending_faults().is_empty(), "read twice");
+
+    e.sandbox.inject(empty(1));
+    let blip = one(s.run_due(at("2026-01-10T05:00:05Z")).await.unwrap());
+    assert!(
+        matches!(blip.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        blip.outcome
+    );
+    assert!(e.sandbox.pending_faults().is_empty());
+    assert!(e.writes() > 0, "planned from the good re-read");
+}

@@ -216,3 +216,41 @@ fn over_a_limit_the_cli_refuses_and_allow_large_applies() {
     assert!(out.contains("Failures: 0"), "{out}");
     assert!(writes(&fake) > 0);
 }
+
+#[test]
+fn a_read_that_lost_most_shares_is_refused_until_accepted() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(ok, "the first read is the baseline: {err}");
+    let taken = fake.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+    // Invites to an address without an account are not shares of an account.
+    let before = taken.iter().filter(|s| s.account_id.is_some()).count();
+    assert!(before >= 6);
+    fake.sandbox.clear_requests();
+
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
+    assert!(!ok, "{out}");
+    assert_eq!(writes(&fake), 0, "nothing written");
+    assert!(out.is_empty(), "nothing planned: {out}");
+    for words in [
+        format!("doodoo: {before} shares last run, 0 now"),
+        "plex.tv may be answering wrongly".into(),
+        "sharesync doctor".into(),
+        "sharesync sync --accept-change".into(),
+    ] {
+        assert!(err.contains(&words), "{words:?} not in {err}");
+    }
+
+    // The change is real: accepted, it is the baseline and later runs plan from it.
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--accept-change"]));
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("Accepted as doodoo's new baseline: 0 shares"),
+        "{err}"
+    );
+    assert!(out.contains("Will share doodoo with user 'alice'"), "{out}");
+    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(ok, "{err}");
+    assert_eq!(writes(&fake), 0);
+}

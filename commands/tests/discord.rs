@@ -1073,3 +1073,63 @@ async fn a_scheduled_apply_over_a_limit_is_posted_to_approve_and_confirm_goes_ov
     assert!(bot.writes() > 0, "Confirm goes over the limit");
     bot.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_looks_wrong_is_posted_once_and_an_admin_accepts_it() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"hourly\"\npair = \"main\"\ncron = \"0 * * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    // The first run applies and leaves a baseline; then plex.tv answers with no shares on doodoo.
+    let (first, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert!(title(&first).starts_with("Applied"), "{first}");
+    bot.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+    let writes = bot.writes();
+
+    let (post, _) = bot.scheduled_post("2026-01-10T04:00:05Z").await;
+    assert_eq!(bot.writes(), writes, "nothing written");
+    assert!(title(&post).contains("the read looks wrong"), "{post}");
+    let text = description(&post);
+    for words in [
+        "doodoo: ",
+        " shares last run, 0 now",
+        "plex.tv may be answering wrongly",
+        "posted once",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    let accept = button_with(&post, "ss:accept-change:");
+
+    // The next occurrence is refused again without a post.
+    let running = bot.bot.as_ref().unwrap();
+    let mark = bot.fake.mark();
+    bot.clock.set("2026-01-10T05:00:05Z");
+    assert_eq!(running.run_schedules().await, 1);
+    assert!(
+        !bot.fake.calls()[mark..]
+            .iter()
+            .any(|c| c.is("POST", "/channels/")),
+        "posted once, not every run"
+    );
+    assert_eq!(bot.writes(), writes);
+
+    // A non-admin cannot accept; an admin can, and the next run plans from the new baseline.
+    let refused = bot.press(&post, &accept, non_admin()).await;
+    assert_eq!(bot.callback(&refused).await["data"]["flags"], 64);
+    let press = bot.press(&post, &accept, admin()).await;
+    let cb = bot.callback(&press).await;
+    assert_eq!(cb["type"], 7, "{cb}");
+    let accepted = cb["data"]["embeds"][0]["description"].as_str().unwrap();
+    assert!(
+        accepted.contains("accepted doodoo as it is now (0 shares"),
+        "{accepted}"
+    );
+    let (next, _) = bot.scheduled_post("2026-01-10T06:00:05Z").await;
+    assert!(!title(&next).contains("looks wrong"), "{next}");
+    assert!(
+        bot.writes() > writes,
+        "planned and applied from the accepted read"
+    );
+    bot.stop().await;
+}

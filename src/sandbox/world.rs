@@ -258,6 +258,27 @@ impl World {
         }
     }
 
+    /// Take away every share of the server named `server` but the first `keep` (by id), as if
+    /// plex.tv had lost them (tests of the read guard); returns them for
+    /// [`World::restore_shares`].
+    pub fn take_shares(&mut self, server: &str, keep: usize) -> Vec<ShareRecord> {
+        let Some(mid) = self.server_by_name(server).map(|s| s.machine_id.clone()) else {
+            return Vec::new();
+        };
+        let ids: Vec<u64> = self
+            .shares
+            .values()
+            .filter(|s| s.machine_id == mid)
+            .map(|s| s.id)
+            .skip(keep)
+            .collect();
+        ids.iter().filter_map(|id| self.shares.remove(id)).collect()
+    }
+
+    pub fn restore_shares(&mut self, shares: Vec<ShareRecord>) {
+        self.shares.extend(shares.into_iter().map(|s| (s.id, s)));
+    }
+
     /// Exact name first, then case-insensitive.
     pub fn server_by_name(&self, name: &str) -> Option<&ServerRecord> {
         self.servers.iter().find(|s| s.name == name).or_else(|| {

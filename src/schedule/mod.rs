@@ -14,6 +14,9 @@
 //! * **Blast radius:** an `apply` run whose plan is over a `[limits]` blast-radius limit is
 //!   not applied: it comes back as [`Outcome::OverLimit`], for the front end to post as a plan
 //!   to approve with the limit and the numbers.
+//! * **Reads that look wrong** (far below a server's last good read, see
+//!   [`crate::guard::baseline`]) plan nothing: [`Outcome::ReadLooksWrong`], announced once until
+//!   a good read or an admin's acceptance.
 //! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
 //!   manual apply). A busy destination defers the run to the next call, not skips it.
 
@@ -28,7 +31,10 @@ pub use cron::{CronExpr, TimeZone};
 
 use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
-use crate::guard::{blast::source_accounts, check_limits, OverLimit};
+use crate::guard::{
+    blast::source_accounts, check_limits, read_sharing_checked, Baselines, OverLimit,
+    ReadLooksWrong,
+};
 use crate::plan::Plan;
 use crate::session::{Session, SessionError, TOKEN_REJECTED};
 use crate::store::{Store, StoreError, Trigger};
@@ -61,6 +67,9 @@ pub enum Outcome {
     /// `apply` mode, but the plan is over a blast-radius limit: nothing was written; the plan
     /// waits for an admin, who may go over the limit knowingly.
     OverLimit { plan: Plan, over: OverLimit },
+    /// The read looked wrong twice against the servers' last good reads: nothing was planned.
+    /// `first`: the first time since the last good read (only that one is announced).
+    ReadLooksWrong { wrong: ReadLooksWrong, first: bool },
     /// The run could not start or stopped; `reason` says what to do.
     Failed { reason: String },
 }
@@ -83,7 +92,11 @@ pub struct ScheduledRun {
 impl ScheduledRun {
     /// Whether the front end should post anything (quiet when in sync, if configured).
     pub fn worth_announcing(&self) -> bool {
-        !(matches!(self.outcome, Outcome::InSync { .. }) && self.schedule.quiet_when_in_sync)
+        match &self.outcome {
+            Outcome::InSync { .. } => !self.schedule.quiet_when_in_sync,
+            Outcome::ReadLooksWrong { first, .. } => *first,
+            _ => true,
+        }
     }
 
     /// One line for the record and `sharesync schedules`.
@@ -104,6 +117,7 @@ impl ScheduledRun {
             Outcome::OverLimit { over, .. } => {
                 format!("not applied, over a limit ({}): reported", over.numbers())
             }
+            Outcome::ReadLooksWrong { wrong, .. } => format!("refused: {wrong}"),
             Outcome::Failed { reason } => format!("failed: {reason}"),
         }
     }
@@ -227,16 +241,27 @@ impl Scheduler {
         };
         handled(&self.store)?;
         let options = pair.plan_options(vec![]);
-        let (state, plan) = match session
-            .client
-            .read_sharing(&source, &dest)
-            .await
-            .map_err(SessionError::from)
-            .and_then(|state| {
-                let plan = crate::plan::plan(&state, &options)?;
-                Ok((state, plan))
-            }) {
+        let read = read_sharing_checked(
+            &session.client,
+            &self.store,
+            &source,
+            &dest,
+            Baselines::Check,
+        )
+        .await;
+        let (state, plan) = match read.map_err(SessionError::from).and_then(|state| {
+            let plan = crate::plan::plan(&state, &options)?;
+            Ok((state, plan))
+        }) {
             Ok(read) => read,
+            Err(SessionError::ReadLooksWrong(wrong)) => {
+                let mut first = false;
+                for s in &wrong.servers {
+                    first |= self.store.first_report_of_suspect(&s.server.machine_id)?;
+                }
+                return Ok(Some(finish(Outcome::ReadLooksWrong { wrong, first })));
+            }
+            Err(SessionError::Store(e)) => return Err(e),
             Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),
         };
         if plan.to_update().next().is_none() {

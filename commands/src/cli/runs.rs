@@ -72,7 +72,7 @@ fn trigger() -> Trigger {
     Trigger::cli(&user)
 }
 
-fn open_store(config: &Config) -> Result<Store, Failure> {
+pub fn open_store(config: &Config) -> Result<Store, Failure> {
     Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))
 }
 

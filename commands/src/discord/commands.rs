@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
+use sharesync::guard::Baselines;
 use sharesync::session::SessionError;
 
 use super::errors::{user, Context, Error};
@@ -51,6 +52,11 @@ pub fn session_error(e: SessionError) -> Error {
         return user(format!(
             "{}. Nothing was read or changed.",
             sharesync::session::TOKEN_REJECTED
+        ));
+    }
+    if let SessionError::ReadLooksWrong(wrong) = &e {
+        return user(format!(
+            "{wrong}. Nothing was changed. If the change is real, run `sharesync sync --accept-change` (or press Accept on a scheduled run's notice) to make this read the new baseline."
         ));
     }
     user(format!("{e}. Nothing was changed."))
@@ -183,7 +189,7 @@ async fn plan_and_post(
         .clone();
     let session = data.session().await.map_err(session_error)?;
     let (_state, plan) = session
-        .plan_pair(&pair, only.clone())
+        .plan_pair_checked(&pair, only.clone(), &data.store, Baselines::Check)
         .await
         .map_err(session_error)?;
     let stored = data.store.insert_plan(

@@ -7,6 +7,7 @@ use sharesync::plan::{Outcome, Plan, PlannedAccount};
 
 use super::ids::{Action, CustomId};
 use sharesync::apply::RunReport;
+use sharesync::guard::ReadLooksWrong;
 use sharesync::store::{AccountResult, PlanStatus, Trigger};
 
 pub const TITLE_MAX: usize = 256;
@@ -738,6 +739,25 @@ pub fn notice(title: &str, text: &str, colour_ok: bool) -> Page {
         }],
         rows: vec![],
     }
+}
+
+/// A read that looked wrong: what changed, and one Accept change button per server.
+pub fn read_looks_wrong(title: &str, text: &str, wrong: &ReadLooksWrong) -> Page {
+    let mut page = notice(title, text, false);
+    page.rows = vec![wrong
+        .servers
+        .iter()
+        .take(5)
+        .map(|s| {
+            ButtonSpec::new(
+                CustomId::new(Action::AcceptChange, &s.server.machine_id.0),
+                &ellipsis(&format!("Accept {} as it is now", s.server.name), 80),
+                Style::Danger,
+                false,
+            )
+        })
+        .collect()];
+    page
 }
 
 fn csv_field(s: &str) -> String {

@@ -146,6 +146,15 @@ async fn announce(
             }
             page
         }
+        Outcome::ReadLooksWrong { wrong, .. } => render::read_looks_wrong(
+            &format!("{}: stopped, the read looks wrong", run.schedule.name),
+            &format!(
+                "{}\n{}\nNothing was planned or written. Check with `sharesync doctor`. This is posted once; later runs stay quiet until a good read. If the change is real, accept it below: that read becomes the new baseline.",
+                heading(run),
+                render::escape(&redact(&wrong.to_string(), &data.secrets))
+            ),
+            wrong,
+        ),
         Outcome::Failed { reason } => render::notice(
             &format!("{}: could not run", run.schedule.name),
             &format!(
