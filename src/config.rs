@@ -234,6 +234,8 @@ pub enum ScheduleMode {
     #[default]
     Report,
     Apply,
+    /// Cross-check the pair's servers through both API families (`doctor --deep`); no plan.
+    Check,
 }
 
 impl ScheduleMode {
@@ -241,6 +243,7 @@ impl ScheduleMode {
         match self {
             ScheduleMode::Report => "report",
             ScheduleMode::Apply => "apply",
+            ScheduleMode::Check => "check",
         }
     }
 }

@@ -254,3 +254,68 @@ fn a_read_that_lost_most_shares_is_refused_until_accepted() {
     assert!(ok, "{err}");
     assert_eq!(writes(&fake), 0);
 }
+
+#[test]
+fn doctor_deep_names_every_disagreement_between_the_api_families() {
+    use sharesync::sandbox::LegacyDrift;
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["doctor", "--deep"]));
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("ok    deep check   noodle: v2 and legacy agree"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    deep check   doodoo: v2 and legacy agree"),
+        "{out}"
+    );
+
+    // The switch: legacy misreports four of doodoo's shares, each in another way.
+    let world = fake.sandbox.world();
+    let doodoo = world.server_by_name("doodoo").unwrap().clone();
+    let share_of = |name: &str| {
+        let id = world.account_by_name(name).unwrap().id;
+        world.share_for(&doodoo.machine_id, id).unwrap().clone()
+    };
+    let (alice, bob, carol, dave) = (
+        share_of("alice"),
+        share_of("bob"),
+        share_of("carol"),
+        share_of("dave"),
+    );
+    assert!(carol.all_libraries && dave.pending && !bob.all_libraries);
+    let music = doodoo.section_by_title("Music").unwrap().id;
+    fake.sandbox.with_world(|w| {
+        w.legacy_drift.insert(alice.id, LegacyDrift::Hidden);
+        w.legacy_drift
+            .insert(bob.id, LegacyDrift::Libraries([music].into()));
+        w.legacy_drift
+            .insert(carol.id, LegacyDrift::Libraries([music].into()));
+        w.legacy_drift.insert(dave.id, LegacyDrift::Pending(false));
+    });
+    fake.sandbox.clear_requests();
+    let (ok, out, _) = run(sharesync(&fake, &dir).args(["doctor", "--deep"]));
+    assert!(!ok, "disagreements fail the doctor: {out}");
+    for words in [
+        "FAIL  deep check   doodoo: alice has a share through v2 only (legacy does not list it)",
+        "FAIL  deep check   doodoo: bob sees [",
+        "] through v2 but [Music] through legacy",
+        "FAIL  deep check   doodoo: carol has all libraries through v2 but a list through legacy: [Music]",
+        "FAIL  deep check   doodoo: dave's share is pending through v2 but accepted through legacy",
+        "ok    deep check   noodle: v2 and legacy agree",
+        "plex.api = \"v2\"",
+    ] {
+        assert!(out.contains(words), "{words:?} not in {out}");
+    }
+    assert_eq!(out.matches("FAIL  deep check").count(), 4, "{out}");
+    assert_eq!(writes(&fake), 0, "a check never writes");
+    let families: std::collections::BTreeSet<bool> = fake
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("shared_servers") || r.path.ends_with("/api/users"))
+        .map(|r| r.path.starts_with("/api/v2/"))
+        .collect();
+    assert_eq!(families.len(), 2, "read through both families");
+}

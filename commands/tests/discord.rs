@@ -973,6 +973,33 @@ async fn a_scheduled_apply_posts_its_results_with_a_csv() {
     bot.stop().await;
 }
 
+impl TestBot {
+    /// Run `/sync-status` as an admin; returns its (ephemeral) follow-up.
+    async fn status(&self) -> Value {
+        let i = self.send(fx::slash("sync-status", &[], admin()));
+        assert_eq!(self.callback(&i).await["type"], 5);
+        let token = fx::token(&i);
+        self.fake
+            .wait_for(WAIT, "the status follow-up", |c| {
+                c.is("POST", &format!("/webhooks/1000/{token}"))
+            })
+            .await
+            .body
+    }
+}
+
+fn status_field(reply: &Value, name: &str) -> String {
+    reply["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} field: {reply}"))["value"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_status_shows_the_token_runs_and_next_schedules() {
     let bot = TestBot::start_full(
@@ -981,27 +1008,10 @@ async fn sync_status_shows_the_token_runs_and_next_schedules() {
     )
     .await;
     bot.scheduled_post("2026-01-10T03:00:05Z").await; // one run in the record
-    let i = bot.send(fx::slash("sync-status", &[], admin()));
-    assert_eq!(bot.callback(&i).await["type"], 5);
-    let token = fx::token(&i);
-    let reply = bot
-        .fake
-        .wait_for(WAIT, "the status follow-up", |c| {
-            c.is("POST", &format!("/webhooks/1000/{token}"))
-        })
-        .await
-        .body;
+    let reply = bot.status().await;
     assert_eq!(reply["flags"].as_u64().unwrap_or(0) & 64, 64, "ephemeral");
     let fields = reply["embeds"][0]["fields"].as_array().unwrap();
-    let field = |name: &str| -> String {
-        fields
-            .iter()
-            .find(|f| f["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} field: {reply}"))["value"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let field = |name: &str| status_field(&reply, name);
     assert!(
         field("Plex token").starts_with("OK: signed in as"),
         "{reply}"
@@ -1131,5 +1141,42 @@ async fn a_read_that_looks_wrong_is_posted_once_and_an_admin_accepts_it() {
         bot.writes() > writes,
         "planned and applied from the accepted read"
     );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_schedule_posts_the_families_disagreement_and_sync_status_shows_it() {
+    use sharesync::sandbox::LegacyDrift;
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"crosscheck\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"check\"\n",
+    )
+    .await;
+    assert!(
+        status_field(&bot.status().await, "Last deep check").starts_with("never"),
+        "no check yet"
+    );
+    let world = bot.sandbox.world();
+    let mid = world.server_by_name("doodoo").unwrap().machine_id.clone();
+    let alice = world.account_by_name("alice").unwrap().id;
+    let share = world.share_for(&mid, alice).unwrap().id;
+    bot.sandbox
+        .with_world(|w| w.legacy_drift.insert(share, LegacyDrift::Hidden));
+
+    let (post, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert_eq!(bot.writes(), 0, "a check never writes");
+    assert_eq!(title(&post), "crosscheck: API families disagree", "{post}");
+    let text = description(&post);
+    assert!(
+        text.contains("doodoo: alice has a share through v2 only (legacy does not list it)"),
+        "{text}"
+    );
+    let last = status_field(&bot.status().await, "Last deep check");
+    for words in [
+        " UTC by schedule **crosscheck**",
+        "1 disagreement between v2 and legacy: doodoo: alice has a share through v2 only",
+    ] {
+        assert!(last.contains(words), "{words:?} not in {last}");
+    }
     bot.stop().await;
 }

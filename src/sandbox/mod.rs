@@ -23,6 +23,10 @@
 //! non-owner token sees empty lists and cannot manage the owner's shares; 429s carry code 1003
 //! on v2 and an empty body on legacy.
 //!
+//! `World::legacy_drift` makes the two families disagree on purpose (a share hidden, other
+//! libraries, all libraries, pending flipped) in the legacy reads only, as plex.tv did when one
+//! family changed under the other; `doctor --deep` must name each disagreement.
+//!
 //! Layout: `world.rs` state, `scenario.rs` starting states, `legacy.rs` / `v2.rs` routes,
 //! `faults.rs` injected faults, `wire.rs` rendering and error shapes.
 
@@ -54,8 +58,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultKind, FaultTarget};
 pub use scenario::{LibraryRef, Scenario, ScenarioBuilder, ScenarioError, SettingsSpec};
 pub use world::{
-    AccountRecord, DeviceRecord, PinRecord, SectionRecord, ServerRecord, SettingsRecord,
-    ShareRecord, World,
+    AccountRecord, DeviceRecord, LegacyDrift, PinRecord, SectionRecord, ServerRecord,
+    SettingsRecord, ShareRecord, World,
 };
 
 use faults::FaultQueue;

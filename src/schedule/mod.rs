@@ -1,5 +1,6 @@
 //! Scheduled syncs: each `[[schedule]]` plans its pair when its cron expression fires, and either
-//! reports the plan (`report`: a front end posts it for approval) or applies it (`apply`).
+//! reports the plan (`report`: a front end posts it for approval) or applies it (`apply`); or,
+//! instead of planning, cross-checks the pair's servers through both API families (`check`).
 //!
 //! [`Scheduler::run_due`] is the whole decision, at an instant the caller passes in, so tests
 //! drive it at fixed times. The front end's loop calls it every [`TICK`] with an injected
@@ -32,8 +33,8 @@ pub use cron::{CronExpr, TimeZone};
 use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::guard::{
-    blast::source_accounts, check_limits, read_sharing_checked, Baselines, OverLimit,
-    ReadLooksWrong,
+    blast::source_accounts, check_limits, deep_check, read_sharing_checked, Baselines, DeepCheck,
+    DeepCheckError, OverLimit, ReadLooksWrong,
 };
 use crate::plan::Plan;
 use crate::session::{Session, SessionError, TOKEN_REJECTED};
@@ -70,6 +71,8 @@ pub enum Outcome {
     /// The read looked wrong twice against the servers' last good reads: nothing was planned.
     /// `first`: the first time since the last good read (only that one is announced).
     ReadLooksWrong { wrong: ReadLooksWrong, first: bool },
+    /// `check` mode: the API families' cross-check of the pair's servers.
+    Checked { check: DeepCheck },
     /// The run could not start or stopped; `reason` says what to do.
     Failed { reason: String },
 }
@@ -95,6 +98,9 @@ impl ScheduledRun {
         match &self.outcome {
             Outcome::InSync { .. } => !self.schedule.quiet_when_in_sync,
             Outcome::ReadLooksWrong { first, .. } => *first,
+            Outcome::Checked { check } => {
+                check.disagreements() > 0 || !self.schedule.quiet_when_in_sync
+            }
             _ => true,
         }
     }
@@ -118,6 +124,7 @@ impl ScheduledRun {
                 format!("not applied, over a limit ({}): reported", over.numbers())
             }
             Outcome::ReadLooksWrong { wrong, .. } => format!("refused: {wrong}"),
+            Outcome::Checked { check } => format!("checked: {}", check.summary()),
             Outcome::Failed { reason } => format!("failed: {reason}"),
         }
     }
@@ -229,7 +236,7 @@ impl Scheduler {
             }
         };
         let _lock = match schedule.mode {
-            ScheduleMode::Report => None,
+            ScheduleMode::Report | ScheduleMode::Check => None,
             ScheduleMode::Apply => match self.locks.acquire(&self.store, &dest) {
                 Ok(lock) => Some(lock),
                 Err(Busy::Store(e)) => return Err(e),
@@ -240,6 +247,17 @@ impl Scheduler {
             },
         };
         handled(&self.store)?;
+        if schedule.mode == ScheduleMode::Check {
+            let by = Trigger::schedule(&schedule.name);
+            let outcome = match deep_check(&session.client, &self.store, &[source, dest], &by).await
+            {
+                Ok(check) => Outcome::Checked { check },
+                Err(DeepCheckError::Store(e)) => return Err(e),
+                Err(e) if e.is_token_rejected() => failed(TOKEN_REJECTED.into()),
+                Err(e) => failed(format!("{e}; the next occurrence will try again")),
+            };
+            return Ok(Some(finish(outcome)));
+        }
         let options = pair.plan_options(vec![]);
         let read = read_sharing_checked(
             &session.client,

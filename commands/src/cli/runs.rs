@@ -65,7 +65,7 @@ pub struct RunsArgs {
 }
 
 /// Who is running this command, for the record (`cli:<login name>`).
-fn trigger() -> Trigger {
+pub fn trigger() -> Trigger {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());

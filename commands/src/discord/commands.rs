@@ -487,6 +487,24 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
         },
     ));
     fields.push((
+        "Last deep check".into(),
+        match data.store.last_deep_check()? {
+            None => "never: run `sharesync doctor --deep`, or add a schedule with mode = \"check\""
+                .into(),
+            Some(c) => format!(
+                "{} {} UTC by {}: {}",
+                if c.disagreements == 0 {
+                    "✅"
+                } else {
+                    "⚠️"
+                },
+                c.checked_at.format("%Y-%m-%d %H:%M"),
+                render::trigger_label(&Trigger::parse(&c.checked_by)),
+                render::escape(&c.summary)
+            ),
+        },
+    ));
+    fields.push((
         "Next scheduled runs".into(),
         if data.config.schedules.is_empty() {
             "no schedules configured".into()
@@ -494,7 +512,7 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
             super::scheduled::upcoming_lines(&data.config.schedules, Utc::now(), 2).join("\n")
         },
     ));
-    // Six fields share the 6,000 characters of an embed: each gets an equal part.
+    // The fields share the 6,000 characters of an embed: each gets an equal part.
     let per_field = (render::MESSAGE_EMBED_TOTAL_MAX - 400) / fields.len().max(1);
     let embed = render::EmbedSpec {
         title: "sharesync status".into(),

@@ -155,6 +155,24 @@ async fn announce(
             ),
             wrong,
         ),
+        Outcome::Checked { check } => {
+            let agree = check.disagreements() == 0;
+            let mut lines: Vec<String> = check.lines().iter().map(|l| render::escape(l)).collect();
+            lines.push(if agree {
+                render::escape(&check.summary())
+            } else {
+                "One family is answering wrongly: compare with Plex Web, and hold scheduled applies until they agree (`sharesync doctor --deep` shows the fix).".into()
+            });
+            render::notice(
+                &format!(
+                    "{}: API families {}",
+                    run.schedule.name,
+                    if agree { "agree" } else { "disagree" }
+                ),
+                &format!("{}\n{}", heading(run), lines.join("\n")),
+                agree,
+            )
+        }
         Outcome::Failed { reason } => render::notice(
             &format!("{}: could not run", run.schedule.name),
             &format!(
