@@ -86,6 +86,15 @@ impl Env {
             .count()
     }
 
+    /// The destination's stored baseline (its last good read's size).
+    fn baseline_size(&self) -> sharesync::guard::ReadSize {
+        self.store
+            .read_baseline(&self.dest().machine_id)
+            .unwrap()
+            .expect("a baseline")
+            .size
+    }
+
     fn dest(&self) -> ServerRef {
         let world = self.sandbox.world();
         let s = world.servers.iter().find(|s| s.name == "doodoo").unwrap();
@@ -393,7 +402,7 @@ async fn a_scheduled_apply_over_each_limit_is_reported_and_writes_nothing() {
 /// becomes the baseline and the next run plans from it.
 #[tokio::test]
 async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
-    use sharesync::guard::baseline::{accept_server, ReadSize};
+    use sharesync::guard::baseline::accept_server;
     let e = env("cron = \"0 * * * *\"\nmode = \"apply\"").await;
     let s = e.scheduler(at("2026-01-10T02:00:00Z"));
     s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
@@ -404,12 +413,8 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
         first.outcome
     );
     let dest = e.dest();
-    let good = e
-        .store
-        .read_baseline(&dest.machine_id)
-        .unwrap()
-        .expect("a baseline");
-    assert!(good.size.shares >= 6, "{good:?}");
+    let good = e.baseline_size();
+    assert!(good.shares >= 6, "{good:?}");
 
     let lost = e.sandbox.with_world(|w| w.take_shares("doodoo", 1));
     e.sandbox.clear_requests();
@@ -424,10 +429,8 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
     assert_eq!(e.writes(), 0, "nothing written");
     let text = wrong.to_string();
     assert!(
-        text.contains(&format!(
-            "doodoo: {} shares last run, 1 now",
-            good.size.shares
-        )) && text.contains("sharesync doctor"),
+        text.contains(&format!("doodoo: {} shares last run, 1 now", good.shares))
+            && text.contains("sharesync doctor"),
         "{text}"
     );
     let share_reads = e
@@ -443,12 +446,8 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
         "read once more, then refused"
     );
     assert_eq!(
-        e.store
-            .read_baseline(&dest.machine_id)
-            .unwrap()
-            .unwrap()
-            .size,
-        good.size,
+        e.baseline_size(),
+        good,
         "a suspect read never becomes the baseline"
     );
 
@@ -469,35 +468,12 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
         .await
         .unwrap();
     assert_eq!(accepted.shares, 1);
-    assert_eq!(
-        e.store
-            .read_baseline(&dest.machine_id)
-            .unwrap()
-            .unwrap()
-            .size,
-        accepted
-    );
+    assert_eq!(e.baseline_size(), accepted);
     let after = one(s.run_due(at("2026-01-10T06:00:05Z")).await.unwrap());
-    assert!(
-        matches!(
-            after.outcome,
-            Outcome::Applied { .. } | Outcome::OverLimit { .. }
-        ),
-        "{:?}",
-        after.outcome
-    );
-    assert_ne!(
-        e.store
-            .read_baseline(&dest.machine_id)
-            .unwrap()
-            .unwrap()
-            .size,
-        ReadSize {
-            accounts: 0,
-            shares: 0,
-            libraries: 0
-        }
-    );
+    let Outcome::Applied { report, .. } = &after.outcome else {
+        panic!("planned from the accepted read: {:?}", after.outcome)
+    };
+    assert!(report.summary.accounts_updated > 0);
     drop(lost);
 }
 
@@ -565,4 +541,47 @@ async fn an_empty_catalogue_stops_the_run_and_a_single_blip_is_read_again() {
     );
     assert!(e.sandbox.pending_faults().is_empty());
     assert!(e.writes() > 0, "planned from the good re-read");
+}
+
+/// On a server with shares the client itself finds an empty catalogue incomplete and reads
+/// again; when every read comes back empty the run stops before any write, and only its first
+/// occurrence is announced.
+#[tokio::test]
+async fn an_empty_catalogue_on_a_shared_server_stops_the_run_and_is_announced_once() {
+    use sharesync::sandbox::{Fault, FaultKind, FaultTarget};
+    let e = env("cron = \"0 * * * *\"\nmode = \"apply\"").await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    e.sandbox.inject(Fault::new(
+        FaultTarget::PathContains(e.dest().machine_id.0),
+        FaultKind::EmptyCatalogue,
+        1000,
+    ));
+    let run = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    let Outcome::ReadLooksWrong { wrong, first: true } = &run.outcome else {
+        panic!("an empty catalogue must stop the run: {:?}", run.outcome)
+    };
+    assert!(
+        wrong.to_string().contains("no libraries for doodoo")
+            && !wrong.acceptable()
+            && run.worth_announcing(),
+        "{wrong}"
+    );
+    assert_eq!(e.writes(), 0);
+    let again = one(s.run_due(at("2026-01-10T04:00:05Z")).await.unwrap());
+    assert!(
+        matches!(again.outcome, Outcome::ReadLooksWrong { first: false, .. }),
+        "{:?}",
+        again.outcome
+    );
+    assert!(!again.worth_announcing(), "announced once, not every run");
+    assert_eq!(e.writes(), 0);
+
+    e.sandbox.clear_faults();
+    let back = one(s.run_due(at("2026-01-10T05:00:05Z")).await.unwrap());
+    assert!(
+        matches!(back.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        back.outcome
+    );
 }

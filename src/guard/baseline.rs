@@ -116,18 +116,27 @@ impl fmt::Display for SuspectServer {
 
 /// Both reads (the first and the one re-read) looked wrong; nothing was planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} — plex.tv may be answering wrongly; nothing was planned. Run `sharesync doctor`", list(.servers))]
+#[error("{} — plex.tv may be answering wrongly; nothing was planned. Run `sharesync doctor`", self.what())]
 pub struct ReadLooksWrong {
-    /// Never empty.
+    /// Servers far below their last good read (an admin may accept those).
     pub servers: Vec<SuspectServer>,
+    /// Or: the client's own checks found the read incomplete each time it read (an empty
+    /// catalogue on a server with shares, a share naming a library the catalogue lacks).
+    /// Nothing to accept: plex.tv has to answer whole again.
+    pub incomplete: Option<String>,
 }
 
-fn list(servers: &[SuspectServer]) -> String {
-    servers
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+impl ReadLooksWrong {
+    fn what(&self) -> String {
+        let mut parts: Vec<String> = self.servers.iter().map(ToString::to_string).collect();
+        parts.extend(self.incomplete.clone());
+        parts.join("; ")
+    }
+
+    /// Whether accepting the read as a new baseline would let the next run plan.
+    pub fn acceptable(&self) -> bool {
+        self.incomplete.is_none() && !self.servers.is_empty()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,13 +196,30 @@ pub async fn read_sharing_checked(
     dest: &ServerRef,
     mode: Baselines,
 ) -> Result<SharingState, GuardedReadError> {
-    let mut state = client.read_sharing(source, dest).await?;
+    // The client has already read again when it found a read incomplete.
+    let read = || async {
+        client
+            .read_sharing(source, dest)
+            .await
+            .map_err(|e| match e {
+                PlexError::Incomplete(why) => GuardedReadError::LooksWrong(ReadLooksWrong {
+                    servers: vec![],
+                    incomplete: Some(why),
+                }),
+                e => e.into(),
+            })
+    };
+    let mut state = read().await?;
     if mode == Baselines::Check && !suspects(store, &state)?.is_empty() {
         tracing::warn!("a read looks wrong against the last good one; reading again");
-        state = client.read_sharing(source, dest).await?;
+        state = read().await?;
         let servers = suspects(store, &state)?;
         if !servers.is_empty() {
-            return Err(ReadLooksWrong { servers }.into());
+            return Err(ReadLooksWrong {
+                servers,
+                incomplete: None,
+            }
+            .into());
         }
     }
     record(store, &state)?;

@@ -16,8 +16,8 @@
 //!   not applied: it comes back as [`Outcome::OverLimit`], for the front end to post as a plan
 //!   to approve with the limit and the numbers.
 //! * **Reads that look wrong** (far below a server's last good read, see
-//!   [`crate::guard::baseline`]) plan nothing: [`Outcome::ReadLooksWrong`], announced once until
-//!   a good read or an admin's acceptance.
+//!   [`crate::guard::baseline`]) or incomplete plan nothing: [`Outcome::ReadLooksWrong`],
+//!   announced once, not at every occurrence that meets the same refusal.
 //! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
 //!   manual apply). A busy destination defers the run to the next call, not skips it.
 
@@ -68,8 +68,9 @@ pub enum Outcome {
     /// `apply` mode, but the plan is over a blast-radius limit: nothing was written; the plan
     /// waits for an admin, who may go over the limit knowingly.
     OverLimit { plan: Plan, over: OverLimit },
-    /// The read looked wrong twice against the servers' last good reads: nothing was planned.
-    /// `first`: the first time since the last good read (only that one is announced).
+    /// The read looked wrong twice (against the servers' last good reads, or incomplete):
+    /// nothing was planned. `first`: this schedule's previous run did not end with the same
+    /// refusal (only the first is announced, not every occurrence).
     ReadLooksWrong { wrong: ReadLooksWrong, first: bool },
     /// `check` mode: the API families' cross-check of the pair's servers.
     Checked { check: DeepCheck },
@@ -273,11 +274,14 @@ impl Scheduler {
         }) {
             Ok(read) => read,
             Err(SessionError::ReadLooksWrong(wrong)) => {
-                let mut first = false;
-                for s in &wrong.servers {
-                    first |= self.store.first_report_of_suspect(&s.server.machine_id)?;
+                let outcome = Outcome::ReadLooksWrong { wrong, first: true };
+                let previous = self.store.schedule_state(&schedule.name)?;
+                let mut run = finish(outcome);
+                let again = previous.and_then(|p| p.last_result) == Some(run.summary());
+                if let Outcome::ReadLooksWrong { first, .. } = &mut run.outcome {
+                    *first = !again;
                 }
-                return Ok(Some(finish(Outcome::ReadLooksWrong { wrong, first })));
+                return Ok(Some(run));
             }
             Err(SessionError::Store(e)) => return Err(e),
             Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),

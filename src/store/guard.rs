@@ -1,5 +1,5 @@
-//! What the guard rails keep between runs: each server's last good read (its size), whether a
-//! read that looked wrong was already reported, and the deep checks' results.
+//! What the guard rails keep between runs: each server's last good read (its size) and the deep
+//! checks' results.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -15,9 +15,7 @@ CREATE TABLE read_baselines (
     accounts      INTEGER NOT NULL,
     shares        INTEGER NOT NULL,
     libraries     INTEGER NOT NULL,
-    recorded_at   TEXT NOT NULL,
-    -- Set when a read that looked wrong was reported; cleared by the next good read.
-    suspect_reported_at TEXT
+    recorded_at   TEXT NOT NULL
 );
 
 CREATE TABLE deep_checks (
@@ -74,14 +72,14 @@ impl Store {
         }))
     }
 
-    /// Make `size` the server's last good read (and forget any reported suspicion).
+    /// Make `size` the server's last good read.
     pub fn record_baseline(&self, server: &ServerRef, size: &ReadSize) -> Result<(), StoreError> {
         self.lock().execute(
             "INSERT INTO read_baselines
-                 (machine_id, server_name, accounts, shares, libraries, recorded_at, suspect_reported_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL)
+                 (machine_id, server_name, accounts, shares, libraries, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(machine_id) DO UPDATE SET server_name = ?2, accounts = ?3, shares = ?4,
-                 libraries = ?5, recorded_at = ?6, suspect_reported_at = NULL",
+                 libraries = ?5, recorded_at = ?6",
             params![
                 server.machine_id.0,
                 server.name,
@@ -92,17 +90,6 @@ impl Store {
             ],
         )?;
         Ok(())
-    }
-
-    /// Note that a suspect read of `server` is being reported. `true` the first time since the
-    /// last good read: the caller reports it then, and stays quiet after.
-    pub fn first_report_of_suspect(&self, server: &MachineId) -> Result<bool, StoreError> {
-        let changed = self.lock().execute(
-            "UPDATE read_baselines SET suspect_reported_at = ?2
-             WHERE machine_id = ?1 AND suspect_reported_at IS NULL",
-            params![server.0, now_text()],
-        )?;
-        Ok(changed > 0)
     }
 
     pub fn record_deep_check(

@@ -82,7 +82,7 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
         .plan_pair_checked(&pair, args.only_users.clone(), &store, baselines)
         .await
         .map_err(|e| match e {
-            SessionError::ReadLooksWrong(wrong) => Failure(format!(
+            SessionError::ReadLooksWrong(wrong) if wrong.acceptable() => Failure(format!(
                 "{wrong}. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
             )),
             e => Failure(e.to_string()),

@@ -56,7 +56,12 @@ pub fn session_error(e: SessionError) -> Error {
     }
     if let SessionError::ReadLooksWrong(wrong) = &e {
         return user(format!(
-            "{wrong}. Nothing was changed. If the change is real, run `sharesync sync --accept-change` (or press Accept on a scheduled run's notice) to make this read the new baseline."
+            "{wrong}. Nothing was changed.{}",
+            if wrong.acceptable() {
+                " If the change is real, run `sharesync sync --accept-change` (or press Accept on a scheduled run's notice) to make this read the new baseline."
+            } else {
+                ""
+            }
         ));
     }
     user(format!("{e}. Nothing was changed."))

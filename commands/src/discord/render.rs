@@ -744,19 +744,21 @@ pub fn notice(title: &str, text: &str, colour_ok: bool) -> Page {
 /// A read that looked wrong: what changed, and one Accept change button per server.
 pub fn read_looks_wrong(title: &str, text: &str, wrong: &ReadLooksWrong) -> Page {
     let mut page = notice(title, text, false);
-    page.rows = vec![wrong
-        .servers
-        .iter()
-        .take(5)
-        .map(|s| {
-            ButtonSpec::new(
-                CustomId::new(Action::AcceptChange, &s.server.machine_id.0),
-                &ellipsis(&format!("Accept {} as it is now", s.server.name), 80),
-                Style::Danger,
-                false,
-            )
-        })
-        .collect()];
+    if wrong.acceptable() {
+        page.rows = vec![wrong
+            .servers
+            .iter()
+            .take(5)
+            .map(|s| {
+                ButtonSpec::new(
+                    CustomId::new(Action::AcceptChange, &s.server.machine_id.0),
+                    &ellipsis(&format!("Accept {} as it is now", s.server.name), 80),
+                    Style::Danger,
+                    false,
+                )
+            })
+            .collect()];
+    }
     page
 }
 
