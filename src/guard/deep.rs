@@ -290,3 +290,124 @@ pub async fn deep_check(
     store.record_deep_check(by, check.disagreements(), &check.summary())?;
     Ok(check)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AccountKind, Library, LibraryId, LibraryKey, MachineId, Server, Share};
+    use crate::model::{ShareId, SharingSettings};
+
+    fn server(titles: &[&str]) -> Server {
+        Server {
+            name: "doodoo".into(),
+            machine_id: MachineId("m".into()),
+            libraries: titles
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Library {
+                    id: LibraryId(100 + i as u64),
+                    key: LibraryKey(i as u64 + 1),
+                    title: t.to_string(),
+                    kind: "movie".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn sharing(titles: &[&str], shares: &[(u64, Access, ShareState)]) -> ServerSharing {
+        ServerSharing {
+            server: server(titles),
+            shares: shares
+                .iter()
+                .map(|(id, access, state)| {
+                    let share = Share {
+                        id: ShareId(*id),
+                        account: AccountId(*id),
+                        state: *state,
+                        access: access.clone(),
+                        settings: SharingSettings::default(),
+                    };
+                    (AccountId(*id), share)
+                })
+                .collect(),
+        }
+    }
+
+    fn accounts() -> BTreeMap<AccountId, Account> {
+        ["alice", "bob", "carol"]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let id = AccountId(i as u64 + 1);
+                let account = Account {
+                    id,
+                    username: Some(n.to_string()),
+                    email: None,
+                    title: n.to_string(),
+                    kind: AccountKind::Friend,
+                };
+                (id, account)
+            })
+            .collect()
+    }
+
+    fn libs(ids: &[u64]) -> Access {
+        Access::Libraries(ids.iter().map(|i| LibraryId(*i)).collect())
+    }
+
+    #[test]
+    fn the_same_state_through_both_families_agrees() {
+        use ShareState::*;
+        let s = sharing(
+            &["Movies", "TV"],
+            &[(1, libs(&[100]), Accepted), (2, Access::All, Pending)],
+        );
+        let a = accounts();
+        let read = FamilyRead {
+            accounts: &a,
+            sharing: &s,
+        };
+        assert!(compare(&read, &read).is_empty());
+    }
+
+    #[test]
+    fn every_kind_of_disagreement_is_named() {
+        use ShareState::*;
+        let a = accounts();
+        let v2 = sharing(
+            &["Movies", "TV", "Music"],
+            &[
+                (1, libs(&[100, 101]), Accepted),
+                (2, Access::All, Pending),
+                (3, libs(&[100]), Accepted),
+            ],
+        );
+        let legacy = sharing(
+            &["Movies", "TV"],
+            &[(1, libs(&[100]), Accepted), (2, libs(&[101]), Accepted)],
+        );
+        let found: Vec<String> = compare(
+            &FamilyRead {
+                accounts: &a,
+                sharing: &v2,
+            },
+            &FamilyRead {
+                accounts: &a,
+                sharing: &legacy,
+            },
+        )
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(
+            found,
+            [
+                "the catalogues differ: only v2 lists [Music], only legacy lists []",
+                "alice sees [Movies, TV] through v2 but [Movies] through legacy",
+                "bob has all libraries through v2 but a list through legacy: [TV]",
+                "bob's share is pending through v2 but accepted through legacy",
+                "carol has a share through v2 only (legacy does not list it)",
+            ]
+        );
+    }
+}
