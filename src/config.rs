@@ -100,6 +100,9 @@ pub struct PairConfig {
     pub dest: String,
     #[serde(default = "yes")]
     pub new_share: bool,
+    /// New shares carry the source share's restrictions; false: plex.tv's defaults.
+    #[serde(default = "yes")]
+    pub copy_restrictions: bool,
     #[serde(default)]
     pub require_same_type: bool,
     #[serde(default)]
@@ -113,9 +116,24 @@ fn yes() -> bool {
 }
 
 impl PairConfig {
+    /// A pair with every option at its default (what a config file gets when it sets none).
+    pub fn between(name: &str, source: &str, dest: &str) -> PairConfig {
+        PairConfig {
+            name: name.into(),
+            source: source.into(),
+            dest: dest.into(),
+            new_share: true,
+            copy_restrictions: true,
+            require_same_type: false,
+            aliases: BTreeMap::new(),
+            exclude: Vec::new(),
+        }
+    }
+
     pub fn plan_options(&self, only_accounts: Vec<String>) -> PlanOptions {
         PlanOptions {
             new_share: self.new_share,
+            copy_restrictions: self.copy_restrictions,
             require_same_type: self.require_same_type,
             aliases: self.aliases.clone(),
             exclude: self.exclude.clone(),

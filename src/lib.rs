@@ -8,6 +8,7 @@ pub mod guard;
 pub mod model;
 pub mod plan;
 pub mod plex;
+pub mod restrictions;
 pub mod sandbox;
 pub mod schedule;
 pub mod session;

@@ -138,12 +138,16 @@ pub struct Share {
     pub account: AccountId,
     pub state: ShareState,
     pub access: Access,
-    /// As read; v2 updates must send these back unchanged (the v2 update replaces them too).
-    pub settings: SharingSettings,
+    /// As read. `None`: plex.tv's read did not return this share's settings (v2
+    /// `sharingSettings` null or absent, legacy attributes missing). Never guessed from another
+    /// share or from the account: a write to such a share must not carry settings at all, and
+    /// a new share is never copied from them (design.md invariant 9).
+    pub settings: Option<SharingSettings>,
 }
 
-/// A share's permissions and filters. sharesync never changes them; it only carries them so a
-/// v2 update, which replaces settings along with libraries, can send them back as they were.
+/// A share's permissions and filters. sharesync never changes them on an existing share; it
+/// carries them so a v2 update, which replaces settings along with libraries, can send them
+/// back as they were, and so a new share can carry its source share's restrictions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharingSettings {
     pub allow_sync: bool,

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::model::{
-    Access, Account, AccountId, AccountKind, Library, LibraryId, Server, ShareState, SharingState,
+    Access, Account, AccountId, AccountKind, Library, LibraryId, Server, Share, ShareState,
+    SharingSettings, SharingState,
 };
+use crate::restrictions;
 
 pub const PLAN_SCHEMA: u32 = 1;
 
@@ -21,6 +23,9 @@ pub const PLAN_SCHEMA: u32 = 1;
 pub struct PlanOptions {
     /// Create a destination share for an account that has none.
     pub new_share: bool,
+    /// A new share carries its source share's restrictions (filters and permissions); off:
+    /// plex.tv's defaults, as the seed script does.
+    pub copy_restrictions: bool,
     /// Refuse to match libraries whose types differ (movie vs show).
     pub require_same_type: bool,
     /// Source title → destination title, for libraries named differently on each side.
@@ -35,6 +40,7 @@ impl Default for PlanOptions {
     fn default() -> Self {
         PlanOptions {
             new_share: true,
+            copy_restrictions: true,
             require_same_type: false,
             aliases: BTreeMap::new(),
             exclude: Vec::new(),
@@ -137,6 +143,13 @@ pub struct PlannedAccount {
     /// Destination library titles to add, as the destination spells them, sorted.
     pub add: Vec<String>,
     pub notes: Vec<String>,
+    /// `new_share` only: the restrictions (filters and permissions) the new share will carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restrictions: Option<SharingSettings>,
+    /// Every way the destination share (existing or planned) is less restricted than the
+    /// source share. sharesync never changes an existing share's restrictions itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub less_restricted: Vec<String>,
     /// The destination library ids behind `add`. Not part of the JSON: a saved plan is always
     /// recomputed from fresh state before it is applied.
     #[serde(skip)]
@@ -177,6 +190,14 @@ impl Plan {
         self.users.iter().filter(|u| u.outcome == outcome).count()
     }
 
+    /// Accounts whose destination share is (or will be) less restricted than their source share.
+    pub fn less_restricted(&self) -> usize {
+        self.users
+            .iter()
+            .filter(|u| !u.less_restricted.is_empty())
+            .count()
+    }
+
     /// Accounts whose plan writes something.
     pub fn to_update(&self) -> impl Iterator<Item = &PlannedAccount> {
         self.users
@@ -196,27 +217,36 @@ impl Plan {
                 out.push(format!("{label} server is now {} (was {})", a.name, b.name));
             }
         }
-        let index = |p: &Plan| -> BTreeMap<AccountId, (Outcome, Vec<String>, String)> {
-            p.users
-                .iter()
-                .map(|u| (u.account_id, (u.outcome, u.add.clone(), u.display_name())))
-                .collect()
-        };
+        fn index(p: &Plan) -> BTreeMap<AccountId, &PlannedAccount> {
+            p.users.iter().map(|u| (u.account_id, u)).collect()
+        }
         let (now, then) = (index(self), index(other));
-        for (id, (outcome, add, name)) in &now {
+        for (id, u) in &now {
+            let name = u.display_name();
             match then.get(id) {
-                None => out.push(format!("{name}: new in the plan ({})", outcome.as_str())),
-                Some((o, a, _)) if o != outcome || a != add => out.push(format!(
+                None => out.push(format!("{name}: new in the plan ({})", u.outcome.as_str())),
+                Some(t) if t.outcome != u.outcome || t.add != u.add => out.push(format!(
                     "{name}: was {} {:?}, now {} {:?}",
-                    o.as_str(),
-                    a,
-                    outcome.as_str(),
-                    add
+                    t.outcome.as_str(),
+                    t.add,
+                    u.outcome.as_str(),
+                    u.add
+                )),
+                // The new share would carry other restrictions than the ones approved.
+                Some(t) if t.restrictions != u.restrictions => out.push(format!(
+                    "{name}: the new share's restrictions are now {} (were {})",
+                    u.restrictions
+                        .as_ref()
+                        .map_or("unknown".into(), restrictions::describe),
+                    t.restrictions
+                        .as_ref()
+                        .map_or("unknown".into(), restrictions::describe),
                 )),
                 Some(_) => {}
             }
         }
-        for (id, (_, _, name)) in &then {
+        for (id, u) in &then {
+            let name = u.display_name();
             if !now.contains_key(id) {
                 out.push(format!("{name}: no longer in the plan"));
             }
@@ -341,6 +371,55 @@ fn matches_filter(account: &Account, filter: &str) -> bool {
         || account.title.to_lowercase() == wanted
 }
 
+/// The restrictions a new share will carry; `None` when they must be copied and the read did
+/// not return them (then no share is created: never one less restricted than its source).
+fn new_share_restrictions(source_share: &Share, opts: &PlanOptions) -> Option<SharingSettings> {
+    if opts.copy_restrictions {
+        source_share.settings.clone()
+    } else {
+        Some(SharingSettings::default())
+    }
+}
+
+/// What the source share's restrictions are compared with.
+enum Compared<'a> {
+    Existing(&'a Share),
+    Planned(&'a SharingSettings),
+    Nothing,
+}
+
+/// How the destination share is less restricted than the source share; notes where that cannot
+/// be told, and where an update goes around settings plex.tv did not return.
+fn compare_restrictions(
+    source_share: &Share,
+    dest: Compared<'_>,
+    outcome: Outcome,
+    source: &Server,
+    dest_server: &Server,
+    notes: &mut Vec<String>,
+) -> Vec<String> {
+    let dest_settings = match dest {
+        Compared::Nothing => return Vec::new(),
+        Compared::Planned(s) => Some(s),
+        Compared::Existing(share) => {
+            if share.settings.is_none() && outcome.writes() {
+                notes.push(format!(
+                    "plex.tv did not return this share's restrictions on {}; it is updated without them, so they stay as they are",
+                    dest_server.name
+                ));
+            }
+            share.settings.as_ref()
+        }
+    };
+    match (source_share.settings.as_ref(), dest_settings) {
+        (Some(s), Some(d)) => restrictions::less_restricted(s, d, &source.name),
+        _ => {
+            notes.push("restrictions not compared: plex.tv did not return them".to_string());
+            Vec::new()
+        }
+    }
+}
+
 /// Plan the sync of `state.source` onto `state.dest`.
 pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError> {
     let source = &state.source.server;
@@ -393,6 +472,7 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
         }
 
         let dest_share = state.dest.shares.get(account_id);
+        let mut restrictions: Option<SharingSettings> = None;
         let (outcome, add): (Outcome, Vec<&Library>) = if source_share.state == ShareState::Pending
         {
             notes.push(format!(
@@ -408,7 +488,19 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
                     notes.push(format!("no share on {} and new_share is off", dest.name));
                     (Outcome::Skipped, vec![])
                 }
-                None => (Outcome::NewShare, targets.values().copied().collect()),
+                None => match new_share_restrictions(source_share, opts) {
+                    Some(r) => {
+                        restrictions = Some(r);
+                        (Outcome::NewShare, targets.values().copied().collect())
+                    }
+                    None => {
+                        notes.push(format!(
+                            "plex.tv did not return the restrictions of the share on {}; no share is created on {} so none is less restricted than its source (plan again later)",
+                            source.name, dest.name
+                        ));
+                        (Outcome::Skipped, vec![])
+                    }
+                },
                 Some(s) => {
                     let missing: Vec<&Library> = targets
                         .values()
@@ -431,6 +523,21 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
         };
         let mut add_titles: Vec<String> = add.iter().map(|l| l.title.clone()).collect();
         add_titles.sort();
+        let dest_settings = match dest_share {
+            Some(s) => Compared::Existing(s),
+            None => match &restrictions {
+                Some(r) => Compared::Planned(r),
+                None => Compared::Nothing,
+            },
+        };
+        let less_restricted = compare_restrictions(
+            source_share,
+            dest_settings,
+            outcome,
+            source,
+            dest,
+            &mut notes,
+        );
         users.push(PlannedAccount {
             account_id: account.id,
             username: account.username.clone(),
@@ -441,6 +548,8 @@ pub fn plan(state: &SharingState, opts: &PlanOptions) -> Result<Plan, PlanError>
             source_libraries,
             add: add_titles,
             notes,
+            restrictions,
+            less_restricted,
             add_ids: add.iter().map(|l| l.id).collect(),
         });
     }

@@ -33,6 +33,7 @@ name = "main"
 source = "noodle"
 dest = "doodoo"
 new_share = false
+copy_restrictions = false
 aliases = { "Movies 4K" = "4K Movies" }
 exclude = ["Home Videos"]
 
@@ -66,6 +67,8 @@ fn every_documented_key_loads() {
     assert_eq!(c.plex.api, ApiFamily::Legacy);
     let pair = c.pair(Some("MAIN")).unwrap();
     assert!(!pair.new_share);
+    assert!(!pair.copy_restrictions);
+    assert!(!pair.plan_options(vec![]).copy_restrictions);
     assert_eq!(pair.aliases["Movies 4K"], "4K Movies");
     assert_eq!(c.limits.concurrency, 3);
     assert_eq!(c.discord.as_ref().unwrap().admin_role_ids, vec![456]);
@@ -77,6 +80,16 @@ fn the_example_config_is_valid() {
     let text = include_str!("../config/sharesync.example.toml");
     let c = Config::from_toml_str(text).unwrap();
     assert_eq!(c.pairs.len(), 1);
+}
+
+#[test]
+fn a_pair_copies_restrictions_unless_told_not_to() {
+    let c = Config::from_toml_str(
+        "[plex]\ntoken = \"t\"\n[[pair]]\nname = \"p\"\nsource = \"a\"\ndest = \"b\"\n",
+    )
+    .unwrap();
+    assert!(c.pairs[0].copy_restrictions);
+    assert!(c.pairs[0].plan_options(vec![]).copy_restrictions);
 }
 
 /// Every key is in the example, and the commented ones parse (unknown keys are refused, so a
@@ -117,6 +130,7 @@ fn the_example_config_documents_every_key() {
                 "source",
                 "dest",
                 "new_share",
+                "copy_restrictions",
                 "require_same_type",
                 "aliases",
                 "exclude",

@@ -1482,8 +1482,163 @@ fn scenario_errors_name_the_key() {
         ok.world().shares.values().next().unwrap().section_ids.len(),
         2
     );
+    // `omit_settings` chooses the shares whose v2 reads leave their settings out.
+    let omitted = Scenario::from_toml_str(&format!(
+        "{base}[[share]]\nserver = \"s\"\naccount = \"a\"\nlibraries = [\"Movies\"]\nomit_settings = true\n"
+    ))
+    .unwrap();
+    let w = omitted.world();
+    assert_eq!(
+        w.omit_settings,
+        w.shares.keys().copied().collect::<BTreeSet<u64>>()
+    );
     assert!(matches!(
         Scenario::load(std::path::Path::new("/nonexistent/scenario.toml")),
         Err(ScenarioError::Io { .. })
     ));
+}
+
+/// Issue 11's strictness: chosen v2 reads leave `sharingSettings` out (share and `invited`, the
+/// legacy read keeps them); both creates take settings; a managed user with a restriction
+/// profile refuses label filters on create and on a v2 update, with nothing written.
+#[tokio::test]
+async fn omitted_settings_and_restriction_profiles() {
+    use sharesync::sandbox::SettingsSpec;
+    let scenario = Scenario::builder()
+        .server("noodle", &[("Movies", "movie"), ("TV Shows", "show")])
+        .server("doodoo", &[("Movies", "movie"), ("TV Shows", "show")])
+        .friend("alice")
+        .managed("Kiddo")
+        .restriction_profile("little_kid")
+        .managed("Teen")
+        .share("doodoo", "alice", ["Movies"])
+        .settings(SettingsSpec {
+            allow_sync: Some(true),
+            filter_movies: Some("contentRating=PG-13".into()),
+            ..SettingsSpec::default()
+        })
+        .omit_settings()
+        .share("doodoo", "Kiddo", ["Movies"])
+        .settings(SettingsSpec {
+            filter_movies: Some("contentRating=G".into()),
+            ..SettingsSpec::default()
+        })
+        .build();
+    let sb = Sandbox::start(scenario).await.unwrap();
+    let t = sb.owner_token();
+    let w = sb.world();
+    let doodoo = mid(&w, "doodoo");
+    let alice_share = share_id(&w, "doodoo", "alice");
+    let kiddo_share = share_id(&w, "doodoo", "Kiddo");
+
+    // v2: alice's share (and its `invited`) carry null settings; Kiddo's carry them.
+    let r = call("GET", "/api/v2/shared_servers/owned/accepted")
+        .token(&t)
+        .accept_json()
+        .send(&sb)
+        .await;
+    let list = r.json();
+    let find = |id: u64| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let alice = find(alice_share);
+    assert!(alice["sharingSettings"].is_null(), "{alice}");
+    assert!(alice["invited"]["sharingSettings"].is_null(), "{alice}");
+    let kiddo = find(kiddo_share);
+    assert_eq!(kiddo["sharingSettings"]["filterMovies"], "contentRating=G");
+    // Legacy: the attributes are there.
+    let r = call("GET", format!("/api/servers/{doodoo}/shared_servers"))
+        .token(&t)
+        .send(&sb)
+        .await;
+    assert!(
+        r.body.contains(r#"filterMovies="contentRating=PG-13""#),
+        "{}",
+        r.body
+    );
+
+    // A v2 update without settings resets them (the stricter reading of §6.2).
+    let movies = w.section_id("doodoo", "Movies").unwrap();
+    let tv = w.section_id("doodoo", "TV Shows").unwrap();
+    let r = call("POST", format!("/api/v2/shared_servers/{alice_share}"))
+        .token(&t)
+        .accept_json()
+        .json(json!({"librarySectionIds": [movies, tv]}))
+        .send(&sb)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = sb.world().shares[&alice_share].settings.clone();
+    assert!(
+        !s.allow_sync && s.filter_movies.as_deref() == Some(""),
+        "{s:?}"
+    );
+
+    // Restriction profile: a label filter is refused on create (both families) and on a v2
+    // update; nothing changes. Without a label clause, or without a profile, it is taken.
+    let kiddo_id = account(&w, "Kiddo");
+    let noodle = mid(&w, "noodle");
+    let n_movies = w.section_id("noodle", "Movies").unwrap();
+    let labelled = json!({"filterMovies": "contentRating=G|label!=Horror"});
+    let r = call("POST", "/api/v2/shared_servers")
+        .token(&t)
+        .accept_json()
+        .json(json!({"machineIdentifier": noodle, "invitedId": kiddo_id,
+                     "librarySectionIds": [n_movies], "settings": labelled}))
+        .send(&sb)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["code"], 2002);
+    let r = call("POST", format!("/api/servers/{noodle}/shared_servers"))
+        .token(&t)
+        .json(json!({"server_id": noodle,
+                     "shared_server": {"library_section_ids": [n_movies], "invited_id": kiddo_id},
+                     "sharing_settings": {"filterMovies": "label!=Horror"}}))
+        .send(&sb)
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("restriction profile"), "{}", r.body);
+    assert!(sb.world().share_for(&noodle, kiddo_id).is_none());
+    let r = call("POST", format!("/api/v2/shared_servers/{kiddo_share}"))
+        .token(&t)
+        .accept_json()
+        .json(json!({"librarySectionIds": [movies, tv],
+                     "settings": {"filterMovies": "contentRating=G|label=Kids"}}))
+        .send(&sb)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let k = sb.world().shares[&kiddo_share].clone();
+    assert_eq!(k.section_ids, BTreeSet::from([movies]), "nothing written");
+    assert_eq!(k.settings.filter_movies.as_deref(), Some("contentRating=G"));
+    // Legacy create takes `sharing_settings` ("0"/"1" flags); no label, no refusal.
+    let r = call("POST", format!("/api/servers/{noodle}/shared_servers"))
+        .token(&t)
+        .json(json!({"server_id": noodle,
+                     "shared_server": {"library_section_ids": [n_movies], "invited_id": kiddo_id},
+                     "sharing_settings": {"filterMovies": "contentRating=G", "allowSync": "1", "allowTuners": "2"}}))
+        .send(&sb)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let created = sb
+        .world()
+        .share_for(&noodle, kiddo_id)
+        .unwrap()
+        .settings
+        .clone();
+    assert_eq!(created.filter_movies.as_deref(), Some("contentRating=G"));
+    assert!(created.allow_sync && created.allow_tuners == 2);
+    // A managed user without a profile may get label filters.
+    let teen = account(&w, "Teen");
+    let r = call("POST", "/api/v2/shared_servers")
+        .token(&t)
+        .accept_json()
+        .json(json!({"machineIdentifier": noodle, "invitedId": teen,
+                     "librarySectionIds": [n_movies], "settings": {"filterMovies": "label!=Horror"}}))
+        .send(&sb)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 }

@@ -76,6 +76,15 @@ fn sandbox_demo_prints_the_seed_scripts_output() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     assert!(text.contains("Will add on dest for user"), "{text}");
+    // Restrictions (issue 11): the demo's alice has a looser share on doodoo than on noodle,
+    // and new shares say what they will carry.
+    for line in [
+        "      less restricted on doodoo than on noodle: filterMovies none (on noodle: 'contentRating!=R')",
+        "      restrictions of the new share: ",
+        "  Less restricted on doodoo than on noodle (never changed by sharesync): 1",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
 }
 
 #[test]
@@ -104,13 +113,26 @@ fn sandbox_json_is_plan_schema_1() {
         "add",
         "notes",
     ];
+    // Additive (schema 1): present only when they have something to say.
+    let optional = ["restrictions", "less_restricted"];
     let mut grants = 0;
     for u in users {
         let obj = u.as_object().unwrap();
-        assert_eq!(obj.len(), keys.len(), "{u}");
         for k in keys {
             assert!(obj.contains_key(k), "{k} missing in {u}");
         }
+        for k in obj.keys() {
+            assert!(
+                keys.contains(&k.as_str()) || optional.contains(&k.as_str()),
+                "unexpected {k} in {u}"
+            );
+        }
+        // A new share shows the restrictions it will carry.
+        assert_eq!(
+            u["outcome"] == "new_share",
+            obj.contains_key("restrictions"),
+            "{u}"
+        );
         assert!(["friend", "managed"].contains(&u["kind"].as_str().unwrap()));
         let add: Vec<&str> = u["add"]
             .as_array()

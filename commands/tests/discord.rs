@@ -1180,3 +1180,96 @@ async fn a_check_schedule_posts_the_families_disagreement_and_sync_status_shows_
     }
     bot.stop().await;
 }
+
+/// Restrictions are access (issue 11): `/sync-plan` marks and counts the accounts whose
+/// destination share is less restricted than their source share, and Apply creates a managed
+/// user's new share with the source's filters, leaving every existing share's settings alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_plan_warns_of_looser_shares_and_apply_creates_a_restricted_share() {
+    use sharesync::sandbox::SettingsSpec;
+    let libs = [("Movies", "movie"), ("TV Shows", "show")];
+    let no_horror = || SettingsSpec {
+        filter_movies: Some("label!=Horror".into()),
+        ..SettingsSpec::default()
+    };
+    let scenario = Scenario::builder()
+        .server("noodle", &libs)
+        .server("doodoo", &libs)
+        .friend("alice")
+        .friend("bob")
+        .managed("Kiddo")
+        .share("noodle", "alice", ["Movies", "TV Shows"])
+        .settings(no_horror())
+        .share("doodoo", "alice", ["Movies"])
+        .settings(SettingsSpec {
+            allow_sync: Some(true),
+            ..SettingsSpec::default()
+        })
+        .share("noodle", "bob", ["Movies"])
+        .settings(no_horror())
+        .share("doodoo", "bob", ["Movies"])
+        .share("noodle", "Kiddo", ["Movies", "TV Shows"])
+        .settings(SettingsSpec {
+            filter_movies: Some("contentRating=G%2CPG".into()),
+            filter_television: Some("contentRating=TV-Y".into()),
+            ..SettingsSpec::default()
+        })
+        .build();
+    let bot = TestBot::start_with(scenario).await;
+    let before = bot.sandbox.world();
+    let msg = bot.plan(&[]).await;
+    let d = description(&msg);
+    assert!(
+        d.contains("🔓 **2** less restricted on doodoo than on noodle"),
+        "{d}"
+    );
+    let fields: Vec<String> = msg["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["value"].as_str().unwrap().to_string())
+        .collect();
+    let all = fields.join("\n");
+    assert!(all.contains("**alice** 🔓"), "{all}");
+    assert!(all.contains("**bob** 🔓"), "{all}");
+    assert!(
+        !all.contains("**Kiddo** 🔓"),
+        "a copied share is not looser: {all}"
+    );
+
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    bot.callback(&press).await;
+    let confirm = bot.message(&msg);
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &msg, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+
+    let after = bot.sandbox.world();
+    let doodoo = after.server_by_name("doodoo").unwrap().machine_id.clone();
+    let kiddo = after.account_by_name("Kiddo").unwrap().id;
+    let created = after.share_for(&doodoo, kiddo).expect("Kiddo's new share");
+    assert_eq!(
+        created.settings.filter_movies.as_deref(),
+        Some("contentRating=G%2CPG")
+    );
+    assert_eq!(
+        created.settings.filter_television.as_deref(),
+        Some("contentRating=TV-Y")
+    );
+    assert!(!created.settings.allow_sync);
+    // Existing shares: libraries granted, restrictions exactly as before (never loosened or
+    // tightened by sharesync).
+    for (id, share) in &before.shares {
+        assert_eq!(after.shares[id].settings, share.settings, "share {id}");
+    }
+    let alice = after.account_by_name("alice").unwrap().id;
+    assert_eq!(
+        after.share_for(&doodoo, alice).unwrap().section_ids.len(),
+        2,
+        "alice's grant landed"
+    );
+    bot.stop().await;
+}

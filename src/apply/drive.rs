@@ -13,7 +13,7 @@ use super::limiter::WriteLimiter;
 use super::retry::{Backoff, RetryPolicy};
 use super::view::{DestView, Snapshot};
 use super::{AccountReport, Progress};
-use crate::model::{Account, AccountId, LibraryId, ServerRef, Share, ShareId};
+use crate::model::{Account, AccountId, LibraryId, ServerRef, Share, ShareId, SharingSettings};
 use crate::plex::{PlexClient, PlexError};
 use crate::store::{
     AccountResult, GrantAction, GrantId, GrantIntent, GrantState, RunId, Store, StoreError,
@@ -42,6 +42,8 @@ pub(super) enum WriteOp {
     Create {
         account: Account,
         libraries: BTreeSet<LibraryId>,
+        /// The restrictions the plan showed for the new share.
+        settings: SharingSettings,
     },
     /// Only `undo`, only for a share the undone run created.
     Delete { share: ShareId },
@@ -170,6 +172,10 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
     let mut intent: Option<Intent> = None;
     let mut requests: u32 = 0;
     let mut last_error = String::new();
+    // plex.tv refused a create (4xx). After the re-read, a share that now exists was ours; no
+    // share means the refusal was real (a restriction plex.tv will not take, say), and
+    // sending the same create again would only be refused again.
+    let mut refused_create = false;
 
     // Give up on the account with `reason`; grant rows already recorded become `failed`.
     let give_up =
@@ -277,6 +283,12 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
             }
             Step::Send { op, changing } => (*op, changing),
         };
+        if refused_create && matches!(op, WriteOp::Create { .. }) {
+            let reason = format!(
+                "plex.tv refused to create the share ({last_error}); nothing was created, and sharesync never creates one without the source share's restrictions"
+            );
+            return give_up(intent, reason, requests);
+        }
 
         let (share_id, created) = match &op {
             WriteOp::Update { share, .. } => (Some(share.id), false),
@@ -322,8 +334,14 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
                 .update_share(mid, share, libraries)
                 .await
                 .map(|()| share.id),
-            WriteOp::Create { account, libraries } => {
-                ctx.client.create_share(mid, account, libraries).await
+            WriteOp::Create {
+                account,
+                libraries,
+                settings,
+            } => {
+                ctx.client
+                    .create_share(mid, account, libraries, settings)
+                    .await
             }
             WriteOp::Delete { share } => {
                 ctx.client.delete_share(mid, *share).await.map(|()| *share)
@@ -355,6 +373,8 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
             Err(e) => e,
         };
         last_error = e.to_string();
+        refused_create =
+            matches!(op, WriteOp::Create { .. }) && matches!(e, PlexError::Rejected { .. });
         if !(e.is_transient() || worth_rereading(&e, &op)) || attempt >= ctx.retry.retries {
             return give_up(intent, last_error, requests);
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::drive::{Change, Step, WriteOp};
 use super::view::Snapshot;
-use crate::model::{Access, Account, AccountId, LibraryId, SharingState};
+use crate::model::{Access, Account, AccountId, LibraryId, SharingSettings, SharingState};
 use crate::plan::{Outcome, Plan};
 use crate::store::GrantAction;
 
@@ -17,6 +17,8 @@ pub(super) struct GrantTarget {
     /// Destination libraries to add: global id → title.
     pub add: BTreeMap<LibraryId, String>,
     pub dest_name: String,
+    /// `new_share`: the restrictions the plan showed for the new share.
+    pub restrictions: Option<SharingSettings>,
 }
 
 /// The accounts a (fresh) plan writes to, with what to add.
@@ -51,6 +53,7 @@ pub(super) fn targets(plan: &Plan, state: &SharingState) -> Vec<GrantTarget> {
                 })
                 .collect(),
             dest_name: state.dest.server.name.clone(),
+            restrictions: u.restrictions.clone(),
         })
         .collect()
 }
@@ -127,12 +130,20 @@ impl Change for GrantTarget {
                     changing: missing,
                 }
             }
-            None if self.planned == Outcome::NewShare => Step::Send {
-                op: Box::new(WriteOp::Create {
-                    account: self.account.clone(),
-                    libraries: wanted.keys().copied().collect(),
-                }),
-                changing: wanted,
+            None if self.planned == Outcome::NewShare => match &self.restrictions {
+                Some(settings) => Step::Send {
+                    op: Box::new(WriteOp::Create {
+                        account: self.account.clone(),
+                        libraries: wanted.keys().copied().collect(),
+                        settings: settings.clone(),
+                    }),
+                    changing: wanted,
+                },
+                // The planner always sets them for a new share; never create one without.
+                None => Step::Skip(format!(
+                    "no restrictions were planned for the new share on {}; plan again",
+                    self.dest_name
+                )),
             },
             None => Step::Skip(format!(
                 "the share on {} disappeared after the plan was made; plan again",

@@ -11,8 +11,12 @@
 //!    ([`ApplyError::OverLimit`], nothing written, no run recorded) unless the job allows it.
 //! 2. **Union writes** — per account, the destination share's freshly read libraries plus the
 //!    planned ones (update by share id for existing and pending shares; create by account id
-//!    for `new_share`). Never an empty list, never `All` turned into a list (an `All` share is
-//!    skipped), settings sent back as read (v2) or not at all (legacy), global ids only. The
+//!    for `new_share`, carrying the restrictions the plan showed: the source share's, or
+//!    plex.tv's defaults with `copy_restrictions = false`). Never an empty list, never `All`
+//!    turned into a list (an `All` share is skipped), an existing share's settings sent back as
+//!    read (v2) or not at all (legacy, and v2 shares whose settings the read left out), global
+//!    ids only. A create plex.tv refuses (a restriction it will not take) is not sent again
+//!    once a re-read shows no share: the account fails and nothing is created. The
 //!    destination is re-read before each batch of accounts, and a grant already present is not
 //!    sent again.
 //! 3. **Faults** — writes go through a [`WriteLimiter`]; failures are retried per

@@ -202,6 +202,8 @@ mod tests {
                 vec![]
             },
             notes: vec![],
+            restrictions: None,
+            less_restricted: vec![],
             add_ids: Default::default(),
         };
         let outcomes = std::iter::repeat_n(Outcome::Grant, grants)

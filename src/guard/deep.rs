@@ -325,7 +325,7 @@ mod tests {
                         account: AccountId(*id),
                         state: *state,
                         access: access.clone(),
-                        settings: SharingSettings::default(),
+                        settings: Some(SharingSettings::default()),
                     };
                     (AccountId(*id), share)
                 })

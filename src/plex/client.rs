@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::model::{
     Access, Account, AccountId, LibraryId, MachineId, Owner, Server, ServerRef, ServerSharing,
-    Share, ShareId, SharingState,
+    Share, ShareId, SharingSettings, SharingState,
 };
 
 use super::transport::{backoff_delay, Transport};
@@ -265,7 +265,8 @@ impl PlexClient {
 
     /// Replace a share's libraries with `libraries` (send the union; this is a replace).
     /// Refuses, without sending, an empty set and a share that has `All` (an explicit list
-    /// would drop libraries added later). v2 sends `share.settings` back unchanged.
+    /// would drop libraries added later). Never changes the share's settings: v2 sends
+    /// `share.settings` back unchanged; legacy does not carry settings.
     pub async fn update_share(
         &self,
         server: &MachineId,
@@ -285,28 +286,48 @@ impl PlexClient {
             });
         }
         self.need_token()?;
-        match self.family() {
-            ApiFamily::V2 => v2::update_share(self.t(), share, libraries).await,
-            ApiFamily::Legacy => legacy::update_share(self.t(), server, share.id, libraries).await,
+        let legacy_put = || legacy::update_share(self.t(), server, share.id, libraries);
+        match (self.family(), &share.settings) {
+            (ApiFamily::V2, Some(settings)) => {
+                v2::update_share(self.t(), share.id, settings, libraries).await
+            }
+            // The read did not return this share's settings. The v2 update replaces libraries
+            // AND settings (plex-tv-api.md §6.2): sent without them, or with guessed ones, it
+            // would reset the share's filters. The legacy per-share PUT carries library ids
+            // only (§5.2), so it cannot touch settings; it takes the same shared-server id. A
+            // re-read could return them again without settings, and skipping would leave the
+            // grant undone for no reason. If the legacy PUT is retired (410), nothing else is
+            // safe: the account fails with a reason and nothing is written. (Whether plex.tv
+            // takes a legacy PUT on a pending share is unverified, §8.5; a refusal fails the
+            // account the same way, never falling back to the v2 update.)
+            (ApiFamily::V2, None) => legacy_put().await.map_err(|e| match e {
+                PlexError::EndpointGone(what) => PlexError::RestrictionsUnknown(what),
+                e => e,
+            }),
+            (ApiFamily::Legacy, _) => legacy_put().await,
         }
     }
 
-    /// Share `libraries` on `server` with `account` (by account id). Refuses an empty set:
-    /// plex.tv reads it as all libraries.
+    /// Share `libraries` on `server` with `account` (by account id), carrying `settings`
+    /// (the source share's restrictions, or plex.tv's defaults when a pair does not copy
+    /// them). Refuses an empty set: plex.tv reads it as all libraries.
     pub async fn create_share(
         &self,
         server: &MachineId,
         account: &Account,
         libraries: &BTreeSet<LibraryId>,
+        settings: &SharingSettings,
     ) -> Result<ShareId, PlexError> {
         if libraries.is_empty() {
             return Err(refuse_empty("create a share"));
         }
         self.need_token()?;
         match self.family() {
-            ApiFamily::V2 => v2::create_share(self.t(), server, account.id, libraries).await,
+            ApiFamily::V2 => {
+                v2::create_share(self.t(), server, account.id, libraries, settings).await
+            }
             ApiFamily::Legacy => {
-                legacy::create_share(self.t(), server, account.id, libraries).await
+                legacy::create_share(self.t(), server, account.id, libraries, settings).await
             }
         }
     }

@@ -121,6 +121,11 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
+/// A [`flag`] whose absence matters (with `#[serde(default)]`): `None` when the field is missing.
+pub fn flag_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    flag(d).map(Some)
+}
+
 /// An optional string: JSON null is `None`, numbers become their text.
 pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match loose(d)? {

@@ -31,6 +31,10 @@ pub enum PlexError {
     /// Any other 4xx, with plex.tv's own text.
     #[error("plex.tv refused the request ({status}): {message}")]
     Rejected { status: u16, message: String },
+    /// A share whose settings plex.tv's read left out can only be updated through the legacy
+    /// PUT (the v2 update would reset them), and that endpoint is gone. Nothing was written.
+    #[error("plex.tv did not return this share's restrictions, and the legacy update that leaves them alone is gone ({0}); not written, so they are not reset")]
+    RestrictionsUnknown(String),
     #[error("plex.tv did not answer in time")]
     Timeout,
     /// Refused, reset or dropped connections, truncated bodies.

@@ -524,7 +524,8 @@ async fn writes_refuse_empty_and_send_settings_back() {
     ));
     let acct = state.accounts[&AccountId(42)].clone();
     assert!(matches!(
-        c.create_share(&b.machine_id, &acct, &empty).await,
+        c.create_share(&b.machine_id, &acct, &empty, &SharingSettings::default())
+            .await,
         Err(PlexError::Rejected { status: 0, .. })
     ));
     let mut all = share.clone();
@@ -549,10 +550,18 @@ async fn writes_refuse_empty_and_send_settings_back() {
     assert_eq!(body["settings"]["allowSync"], true);
     assert!(body["settings"]["filterPhotos"].is_null());
 
-    let id = c.create_share(&b.machine_id, &acct, &want).await.unwrap();
+    // A new share carries the restrictions it is given, every field.
+    let restrictions = share.settings.clone().expect("read");
+    let id = c
+        .create_share(&b.machine_id, &acct, &want, &restrictions)
+        .await
+        .unwrap();
     assert_eq!(id, ShareId(777));
     let sent = h.seen().pop().unwrap();
     let body: serde_json::Value = serde_json::from_str(&sent.body).unwrap();
+    assert_eq!(body["settings"]["filterMovies"], "label=kids");
+    assert_eq!(body["settings"]["allowTuners"], 1);
+    assert_eq!(body["settings"]["allowSync"], true);
     assert_eq!(body["invitedId"], 42);
     assert_eq!(body["skipFriendship"], true);
     assert_eq!(body["machineIdentifier"], MID_B);
@@ -580,7 +589,7 @@ async fn legacy_writes() {
         account: AccountId(42),
         state: ShareState::Accepted,
         access: Access::Libraries([LibraryId(100001)].into()),
-        settings: SharingSettings::default(),
+        settings: Some(SharingSettings::default()),
     };
     let want: BTreeSet<_> = [LibraryId(100001), LibraryId(100002)].into();
     c.update_share(&a.machine_id, &share, &want).await.unwrap();
@@ -599,10 +608,27 @@ async fn legacy_writes() {
         title: "kid".into(),
         kind: AccountKind::Managed,
     };
-    let id = c.create_share(&b.machine_id, &acct, &want).await.unwrap();
+    let restrictions = SharingSettings {
+        allow_sync: true,
+        allow_tuners: 2,
+        filter_movies: Some("contentRating=G%2CPG".into()),
+        filter_television: None,
+        ..SharingSettings::default()
+    };
+    let id = c
+        .create_share(&b.machine_id, &acct, &want, &restrictions)
+        .await
+        .unwrap();
     assert_eq!(id, ShareId(888));
     let body: serde_json::Value = serde_json::from_str(&h.seen().pop().unwrap().body).unwrap();
     assert_eq!(body["shared_server"]["invited_id"], 42);
+    // §5.1's shape: flags as "0"/"1", filters as strings.
+    let ss = &body["sharing_settings"];
+    assert_eq!(ss["allowSync"], "1");
+    assert_eq!(ss["allowCameraUpload"], "0");
+    assert_eq!(ss["allowTuners"], "2");
+    assert_eq!(ss["filterMovies"], "contentRating=G%2CPG");
+    assert_eq!(ss["filterTelevision"], "");
     c.delete_share(&b.machine_id, id).await.unwrap();
     // Writes are not retried.
     h.route(

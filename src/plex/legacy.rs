@@ -18,7 +18,7 @@ use crate::model::{
     ServerSharing, Share, ShareId, ShareState, SharingSettings, SharingState,
 };
 
-use super::de::{flag, string_opt, u64_opt, u64_req};
+use super::de::{flag, flag_opt, string_opt, u64_opt, u64_req};
 use super::transport::{all_of, segment, xml, Accept, Host, Request, Transport};
 use super::{validate, PlexError};
 
@@ -147,8 +147,9 @@ struct SharedServer {
     email: Option<String>,
     #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
     all_libraries: bool,
-    #[serde(rename = "@allowSync", default, deserialize_with = "flag")]
-    allow_sync: bool,
+    /// Absent: this SharedServer carries no settings (the read did not return them).
+    #[serde(rename = "@allowSync", default, deserialize_with = "flag_opt")]
+    allow_sync: Option<bool>,
     #[serde(rename = "@allowCameraUpload", default, deserialize_with = "flag")]
     allow_camera_upload: bool,
     #[serde(rename = "@allowChannels", default, deserialize_with = "flag")]
@@ -172,9 +173,10 @@ struct SharedServer {
 }
 
 impl SharedServer {
-    fn settings(&self) -> SharingSettings {
-        SharingSettings {
-            allow_sync: self.allow_sync,
+    /// `None` when plex.tv left the settings out (no `allowSync` attribute): never defaults.
+    fn settings(&self) -> Option<SharingSettings> {
+        Some(SharingSettings {
+            allow_sync: self.allow_sync?,
             allow_camera_upload: self.allow_camera_upload,
             allow_channels: self.allow_channels,
             allow_subtitle_admin: self.allow_subtitle_admin,
@@ -184,7 +186,7 @@ impl SharedServer {
             filter_television: self.filter_television.clone(),
             filter_photos: self.filter_photos.clone(),
             filter_all: self.filter_all.clone(),
-        }
+        })
     }
 }
 
@@ -372,7 +374,8 @@ pub(super) fn join(
                     ShareState::Accepted
                 },
                 access,
-                settings: SharingSettings::default(),
+                // /api/users carries the account's settings, not this share's: unknown.
+                settings: None,
             },
             &server.name,
         );
@@ -488,12 +491,32 @@ pub(super) async fn update_share(
     t.send(&req).await.map(|_| ())
 }
 
-/// `POST /api/servers/{mid}/shared_servers` by `invited_id`, default sharing settings.
+/// `sharing_settings` as the legacy create takes them (§5.1): flags as "0"/"1", filters as
+/// strings (a missing filter is "").
+fn legacy_settings(s: &SharingSettings) -> serde_json::Value {
+    let flag = |b: bool| if b { "1" } else { "0" };
+    let text = |f: &Option<String>| f.clone().unwrap_or_default();
+    json!({
+        "allowSync": flag(s.allow_sync),
+        "allowCameraUpload": flag(s.allow_camera_upload),
+        "allowChannels": flag(s.allow_channels),
+        "allowSubtitleAdmin": flag(s.allow_subtitle_admin),
+        "allowTuners": s.allow_tuners.to_string(),
+        "filterMovies": text(&s.filter_movies),
+        "filterTelevision": text(&s.filter_television),
+        "filterMusic": text(&s.filter_music),
+        "filterPhotos": text(&s.filter_photos),
+        "filterAll": text(&s.filter_all),
+    })
+}
+
+/// `POST /api/servers/{mid}/shared_servers` by `invited_id`, with `sharing_settings`.
 pub(super) async fn create_share(
     t: &Transport,
     server: &MachineId,
     account: AccountId,
     libraries: &BTreeSet<LibraryId>,
+    settings: &SharingSettings,
 ) -> Result<ShareId, PlexError> {
     let req = Request::new(
         Method::POST,
@@ -504,7 +527,7 @@ pub(super) async fn create_share(
     .json(json!({
         "server_id": server.0,
         "shared_server": {"library_section_ids": ids(libraries), "invited_id": account.0},
-        "sharing_settings": {},
+        "sharing_settings": legacy_settings(settings),
     }));
     let resp = t.send(&req).await?;
     let body: SharedServers = xml(&resp, ROOT)?;
@@ -633,7 +656,12 @@ mod tests {
         assert_eq!(kid_share.access, Access::All);
         assert_eq!(kid_share.state, ShareState::Accepted);
         assert_eq!(
-            kid_share.settings.filter_movies.as_deref(),
+            kid_share
+                .settings
+                .as_ref()
+                .unwrap()
+                .filter_movies
+                .as_deref(),
             Some("contentRating=G")
         );
         let alice = &sharing.shares[&AccountId(42)];
@@ -642,10 +670,12 @@ mod tests {
             alice.access,
             Access::Libraries([LibraryId(118181362)].into())
         );
-        assert!(alice.settings.allow_sync);
+        assert!(alice.settings.as_ref().unwrap().allow_sync);
         assert_eq!(accounts[&AccountId(42)].kind, AccountKind::Friend);
         let bob = &sharing.shares[&AccountId(43)];
         assert_eq!(bob.access, Access::Libraries(BTreeSet::new()));
+        // bob's SharedServer carries no settings attributes: not returned, never defaults.
+        assert_eq!(bob.settings, None);
         let dump = format!("{accounts:?}{sharing:?}");
         for secret in [
             "MANAGED-SECRET",

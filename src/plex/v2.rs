@@ -82,8 +82,6 @@ struct Invited {
     restricted: bool,
     #[serde(default, deserialize_with = "flag")]
     home: bool,
-    #[serde(default)]
-    sharing_settings: Option<WireSettings>,
 }
 
 /// `sharingSettings` / `settings`, read and written in the same shape.
@@ -243,29 +241,16 @@ fn account_of(
     ))
 }
 
-fn to_share(
-    ss: &SharedServer,
-    account: AccountId,
-    state: ShareState,
-    outer: Option<&Invited>,
-) -> Share {
+fn to_share(ss: &SharedServer, account: AccountId, state: ShareState) -> Share {
     let access = if ss.all_libraries {
         Access::All
     } else {
         Access::Libraries(ss.libraries.iter().map(|l| LibraryId(l.id)).collect())
     };
-    // The share's own settings; the account-level ones only if plex.tv left those out.
-    let settings = ss
-        .sharing_settings
-        .as_ref()
-        .or_else(|| {
-            ss.invited
-                .as_ref()
-                .and_then(|i| i.sharing_settings.as_ref())
-        })
-        .or_else(|| outer.and_then(|i| i.sharing_settings.as_ref()))
-        .map(SharingSettings::from)
-        .unwrap_or_default();
+    // The share's own settings or nothing: `invited.sharingSettings` are the account's (the
+    // friend's defaults), which may differ from this share's; guessing from them could loosen
+    // or tighten a share (design.md invariant 9).
+    let settings = ss.sharing_settings.as_ref().map(SharingSettings::from);
     Share {
         id: ShareId(ss.id),
         account,
@@ -295,7 +280,7 @@ pub(super) fn select(
             tracing::debug!(share = ss.id, server = %server.name, "skipping a share with no account id (invite to an address without an account)");
             return;
         };
-        let share = to_share(ss, acct.id, state, outer);
+        let share = to_share(ss, acct.id, state);
         accounts.entry(acct.id).or_insert(acct);
         validate::insert_share(&mut shares, share, &server.name);
     };
@@ -397,32 +382,34 @@ fn ids(libraries: &BTreeSet<LibraryId>) -> Vec<u64> {
     libraries.iter().map(|l| l.0).collect()
 }
 
-/// `POST /api/v2/shared_servers/{id}`: replaces libraries and settings; settings go back
-/// exactly as read.
+/// `POST /api/v2/shared_servers/{id}`: replaces libraries AND settings (§6.2), so the
+/// settings go back exactly as read. Only for a share whose settings were read.
 pub(super) async fn update_share(
     t: &Transport,
-    share: &Share,
+    share: ShareId,
+    settings: &SharingSettings,
     libraries: &BTreeSet<LibraryId>,
 ) -> Result<(), PlexError> {
     let req = Request::new(
         Method::POST,
         Host::Clients,
-        format!("/api/v2/shared_servers/{}", share.id.0),
+        format!("/api/v2/shared_servers/{}", share.0),
         Accept::Json,
     )
     .json(json!({
-        "settings": settings_json(&share.settings),
+        "settings": settings_json(settings),
         "librarySectionIds": ids(libraries),
     }));
     t.send(&req).await.map(|_| ())
 }
 
-/// `POST /api/v2/shared_servers` by `invitedId`, default settings, no friend request.
+/// `POST /api/v2/shared_servers` by `invitedId` with `settings` (§6.1), no friend request.
 pub(super) async fn create_share(
     t: &Transport,
     server: &MachineId,
     account: AccountId,
     libraries: &BTreeSet<LibraryId>,
+    settings: &SharingSettings,
 ) -> Result<ShareId, PlexError> {
     let req = Request::new(
         Method::POST,
@@ -434,7 +421,7 @@ pub(super) async fn create_share(
         "machineIdentifier": server.0,
         "invitedId": account.0,
         "librarySectionIds": ids(libraries),
-        "settings": settings_json(&SharingSettings::default()),
+        "settings": settings_json(settings),
         "skipFriendship": true,
     }));
     let resp = t.send(&req).await?;
@@ -557,10 +544,13 @@ mod tests {
             s3.access,
             Access::Libraries([LibraryId(1001), LibraryId(1002)].into())
         );
-        assert_eq!(s3.settings.allow_tuners, 2);
-        assert_eq!(s3.settings.filter_movies.as_deref(), Some(""));
-        assert_eq!(s3.settings.filter_photos, None);
-        assert!(s3.settings.allow_sync && s3.settings.allow_subtitle_admin);
+        let st = s3.settings.as_ref().expect("read");
+        assert_eq!(st.allow_tuners, 2);
+        assert_eq!(st.filter_movies.as_deref(), Some(""));
+        assert_eq!(st.filter_photos, None);
+        assert!(st.allow_sync && st.allow_subtitle_admin);
+        // `sharingSettings: null` is "not returned", never defaults.
+        assert_eq!(sharing.shares[&AccountId(6)].settings, None);
         assert_eq!(accounts[&AccountId(3)].kind, AccountKind::Friend);
         assert_eq!(sharing.shares[&AccountId(6)].access, Access::All);
         assert_eq!(accounts[&AccountId(6)].kind, AccountKind::Managed);
@@ -577,7 +567,7 @@ mod tests {
     #[test]
     fn settings_round_trip_unchanged() {
         let (_, sharing) = select(&lists(), catalogue());
-        let s = &sharing.shares[&AccountId(3)].settings;
+        let s = sharing.shares[&AccountId(3)].settings.as_ref().unwrap();
         let back = settings_json(s);
         assert_eq!(
             back,

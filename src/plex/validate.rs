@@ -146,7 +146,7 @@ mod tests {
                 account: AccountId(7),
                 state: ShareState::Accepted,
                 access,
-                settings: SharingSettings::default(),
+                settings: Some(SharingSettings::default()),
             },
         );
         let mut accounts = BTreeMap::new();

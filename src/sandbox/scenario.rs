@@ -186,6 +186,9 @@ struct ShareSpec {
     pending: Option<bool>,
     #[serde(default)]
     settings: SettingsSpec,
+    /// v2 reads leave this share's `sharingSettings` out (see `World::omit_settings`).
+    #[serde(default)]
+    omit_settings: bool,
     id: Option<u64>,
     invited_at: Option<i64>,
     accepted_at: Option<i64>,
@@ -645,6 +648,9 @@ impl ScenarioSpec {
             } else {
                 Some(s.accepted_at.unwrap_or(invited_at + 3_600))
             };
+            if s.omit_settings {
+                world.omit_settings.insert(id);
+            }
             world.shares.insert(
                 id,
                 ShareRecord {
@@ -819,6 +825,7 @@ impl ScenarioBuilder {
             stale_libraries: Vec::new(),
             pending,
             settings: SettingsSpec::default(),
+            omit_settings: false,
             id: None,
             invited_at: None,
             accepted_at: None,
@@ -886,6 +893,22 @@ impl ScenarioBuilder {
     pub fn settings(mut self, settings: SettingsSpec) -> Self {
         if let Some(s) = self.spec.shares.last_mut() {
             s.settings = settings;
+        }
+        self
+    }
+
+    /// v2 reads leave the `sharingSettings` of the share added last out.
+    pub fn omit_settings(mut self) -> Self {
+        if let Some(s) = self.spec.shares.last_mut() {
+            s.omit_settings = true;
+        }
+        self
+    }
+
+    /// A restriction profile (`little_kid`, `older_kid`, `teen`) for the managed user added last.
+    pub fn restriction_profile(mut self, profile: &str) -> Self {
+        if let Some(a) = self.spec.accounts.last_mut() {
+            a.restriction_profile = Some(profile.into());
         }
         self
     }
@@ -1027,6 +1050,7 @@ fn generate(accounts: usize, libraries_per_server: usize, seed: u64) -> Scenario
             stale_libraries: stale,
             pending: Some(pending),
             settings: settings.clone(),
+            omit_settings: false,
             id: None,
             invited_at: None,
             accepted_at: None,

@@ -237,6 +237,9 @@ pub struct World {
     /// legacy routes show these shares (by share id) differently from the v2 routes, which keep
     /// showing the truth. Writes are unaffected.
     pub legacy_drift: BTreeMap<u64, LegacyDrift>,
+    /// Share ids whose v2 reads carry `sharingSettings: null`, on the share and on its
+    /// `invited`, as plex.tv's reads sometimes do (issue 11). Legacy reads keep them.
+    pub omit_settings: BTreeSet<u64>,
     pub(crate) next_share_id: u64,
     pub(crate) next_pin_id: u64,
 }
@@ -253,6 +256,7 @@ impl World {
             pins: BTreeMap::new(),
             signin_failures: 0,
             legacy_drift: BTreeMap::new(),
+            omit_settings: BTreeSet::new(),
             next_share_id: FIRST_SHARE_ID,
             next_pin_id: FIRST_PIN_ID,
         }
@@ -440,6 +444,31 @@ pub(crate) enum WriteError {
     Duplicate(String),
     UnknownInvitee(String),
     SelfShare,
+    /// A label filter for a managed user with a restriction profile.
+    LabelsRefused(String),
+}
+
+/// The label clauses of a share's filters (`label=`/`label!=`), to tell whether a write changes
+/// them.
+fn label_clauses(s: &SettingsRecord) -> BTreeSet<String> {
+    [
+        &s.filter_movies,
+        &s.filter_television,
+        &s.filter_music,
+        &s.filter_photos,
+        &s.filter_all,
+    ]
+    .iter()
+    .enumerate()
+    .flat_map(|(i, f)| {
+        f.as_deref()
+            .unwrap_or("")
+            .split('|')
+            .filter(|c| c.trim_start().starts_with("label"))
+            .map(move |c| format!("{i}:{}", c.trim()))
+            .collect::<Vec<_>>()
+    })
+    .collect()
 }
 
 impl World {
@@ -523,6 +552,7 @@ impl World {
             };
             return Err(WriteError::Duplicate(name));
         }
+        self.check_labels(account_id, None, &settings)?;
         let id = self.next_share_id();
         let pending = account_id.is_none();
         self.shares.insert(
@@ -543,6 +573,29 @@ impl World {
             },
         );
         Ok(id)
+    }
+
+    /// plex.tv refuses label-filter changes for a managed user with a restriction profile
+    /// (plex-tv-api.md §6.4 and §7, [likely]): the profile owns that user's filters. The
+    /// sandbox refuses any write that would give such a user label clauses it does not
+    /// already have, on create and on a v2 update (the legacy PUT carries no settings).
+    pub(crate) fn check_labels(
+        &self,
+        account_id: Option<u64>,
+        before: Option<&SettingsRecord>,
+        after: &SettingsRecord,
+    ) -> Result<(), WriteError> {
+        let Some(account) = account_id.and_then(|id| self.accounts.get(&id)) else {
+            return Ok(());
+        };
+        if !account.is_managed() || account.restriction_profile.is_none() {
+            return Ok(());
+        }
+        let had = before.map(label_clauses).unwrap_or_default();
+        if label_clauses(after) == had {
+            return Ok(());
+        }
+        Err(WriteError::LabelsRefused(account.display_name()))
     }
 
     /// Replace a share's sections. An empty list makes it an all-libraries share (the sandbox's

@@ -178,7 +178,8 @@ async fn pair_matches(session: &Session, pair: &PairConfig) -> Result<String, St
                     account: probe,
                     state: ShareState::Accepted,
                     access,
-                    settings: Default::default(),
+                    // Known (default) restrictions: a probe with none would not be planned.
+                    settings: Some(Default::default()),
                 };
                 BTreeMap::from([(probe, share)])
             })

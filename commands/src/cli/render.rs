@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use sharesync::model::Server;
 use sharesync::plan::{Outcome, Plan};
+use sharesync::restrictions;
 
 fn list(items: &[String]) -> String {
     let quoted: Vec<String> = items.iter().map(|i| format!("'{i}'")).collect();
@@ -54,6 +55,20 @@ pub fn plan(plan: &Plan, applying: bool) -> String {
             Outcome::Skipped => "Skipped".to_string(),
         };
         let _ = writeln!(out, "    {line}");
+        if let Some(r) = &u.restrictions {
+            let _ = writeln!(
+                out,
+                "      restrictions of the new share: {}",
+                restrictions::describe(r)
+            );
+        }
+        for looser in &u.less_restricted {
+            let _ = writeln!(
+                out,
+                "      less restricted on {dest} than on {}: {looser}",
+                plan.source.name
+            );
+        }
         for note in &u.notes {
             let _ = writeln!(out, "      note: {note}");
         }
@@ -68,6 +83,14 @@ pub fn plan(plan: &Plan, applying: bool) -> String {
         "  Library grants added on destination: {}",
         plan.summary.grants_to_add
     );
+    let looser = plan.less_restricted();
+    if looser > 0 {
+        let _ = writeln!(
+            out,
+            "  Less restricted on {dest} than on {} (never changed by sharesync): {looser}",
+            plan.source.name
+        );
+    }
     let counts: Vec<String> = Outcome::ALL
         .iter()
         .map(|o| (o, plan.count(*o)))

@@ -104,15 +104,11 @@ pub async fn apply_file(config: Config, args: ApplyArgs) -> Result<ExitCode, Fai
     let pair = match (&args.pair, config.pair(None)) {
         (Some(name), _) => config.pair(Some(name))?.clone(),
         (None, Ok(only)) => only.clone(),
-        (None, Err(_)) => PairConfig {
-            name: "saved plan".into(),
-            source: plan.source.machine_identifier.clone(),
-            dest: plan.dest.machine_identifier.clone(),
-            new_share: true,
-            require_same_type: false,
-            aliases: Default::default(),
-            exclude: vec![],
-        },
+        (None, Err(_)) => PairConfig::between(
+            "saved plan",
+            &plan.source.machine_identifier,
+            &plan.dest.machine_identifier,
+        ),
     };
     // The approval covers the accounts the plan lists, so the fresh plan is made for them.
     let only: Vec<String> = plan

@@ -26,13 +26,8 @@ pub async fn start(config: &mut Config, scenario: Option<&Path>) -> Result<Sandb
         std::env::temp_dir().join(format!("sharesync-sandbox-{}", std::process::id()));
     // The sandbox's servers are noodle and doodoo; a real config's pairs name other servers.
     config.pairs = vec![PairConfig {
-        name: "sandbox".into(),
-        source: "noodle".into(),
-        dest: "doodoo".into(),
-        new_share: true,
-        require_same_type: false,
         aliases: [("Movies 4K".to_string(), "4K Movies".to_string())].into(),
-        exclude: vec![],
+        ..PairConfig::between("sandbox", "noodle", "doodoo")
     }];
     Ok(sandbox)
 }

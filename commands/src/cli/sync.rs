@@ -51,15 +51,7 @@ fn choose_pair(config: &Config, args: &SyncArgs) -> Result<PairConfig, Failure> 
         (None, Some(_), Some(_)) => config.pair(None).ok().cloned(),
         _ => Some(config.pair(args.pair.as_deref())?.clone()),
     };
-    let mut pair = configured.unwrap_or_else(|| PairConfig {
-        name: "command line".into(),
-        source: String::new(),
-        dest: String::new(),
-        new_share: true,
-        require_same_type: false,
-        aliases: Default::default(),
-        exclude: vec![],
-    });
+    let mut pair = configured.unwrap_or_else(|| PairConfig::between("command line", "", ""));
     if let Some(s) = &args.source {
         pair.source = s.clone();
     }

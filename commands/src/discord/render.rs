@@ -4,6 +4,7 @@
 
 use poise::serenity_prelude as serenity;
 use sharesync::plan::{Outcome, Plan, PlannedAccount};
+use sharesync::restrictions;
 
 use super::ids::{Action, CustomId};
 use sharesync::apply::RunReport;
@@ -267,8 +268,16 @@ fn account_line(u: &PlannedAccount) -> String {
     } else {
         String::new()
     };
-    ellipsis(&format!("• **{name}**{detail}"), LINE_MAX)
+    let mark = if u.less_restricted.is_empty() {
+        ""
+    } else {
+        LESS_RESTRICTED_MARK
+    };
+    ellipsis(&format!("• **{name}**{mark}{detail}"), LINE_MAX)
 }
+
+/// After an account whose destination share is less restricted than its source share.
+const LESS_RESTRICTED_MARK: &str = " 🔓";
 
 /// Lines grouped under labels.
 pub struct Group {
@@ -383,6 +392,15 @@ fn plan_description(plan: &Plan, note: Option<&str>) -> String {
         "{} accounts · **{libraries}** libraries to add for **{accounts}** accounts · nothing is ever removed",
         plan.users.len()
     ));
+    let looser = plan.less_restricted();
+    if looser > 0 {
+        d.push_str(&format!(
+            "\n{} **{looser}** less restricted on {} than on {} (sharesync never changes an existing share's restrictions)",
+            LESS_RESTRICTED_MARK.trim(),
+            escape(&ellipsis(&plan.dest.name, 100)),
+            escape(&ellipsis(&plan.source.name, 100))
+        ));
+    }
     for w in plan.warnings.iter().take(5) {
         d.push_str(&format!("\n⚠ {}", escape(&ellipsis(w, 200))));
     }
@@ -807,7 +825,7 @@ pub fn run_csv(report: &RunReport) -> String {
 /// The plan as CSV: one row per account.
 pub fn plan_csv(plan: &Plan) -> String {
     csv_rows(
-        "account_id,username,email,title,kind,outcome,source_libraries,add,notes",
+        "account_id,username,email,title,kind,outcome,source_libraries,add,notes,restrictions,less_restricted",
         plan.users.iter().map(|u| {
             [
                 u.account_id.to_string(),
@@ -819,6 +837,11 @@ pub fn plan_csv(plan: &Plan) -> String {
                 u.source_libraries.join("; "),
                 u.add.join("; "),
                 u.notes.join("; "),
+                u.restrictions
+                    .as_ref()
+                    .map(restrictions::describe)
+                    .unwrap_or_default(),
+                u.less_restricted.join("; "),
             ]
         }),
     )
@@ -846,6 +869,8 @@ mod tests {
             } else {
                 vec![]
             },
+            restrictions: None,
+            less_restricted: vec![],
             add_ids: Default::default(),
         }
     }
@@ -924,6 +949,48 @@ mod tests {
                 && ids[2].starts_with("ss:download:")
         );
         assert_eq!(names(&page).len(), 3);
+    }
+
+    #[test]
+    fn less_restricted_accounts_are_marked_and_counted() {
+        let mut carol = account(3, Outcome::NewShare, "carol".into(), vec!["Movies".into()]);
+        carol.restrictions = Some(sharesync::model::SharingSettings {
+            allow_sync: true,
+            ..Default::default()
+        });
+        carol.less_restricted = vec!["allowSync on (off on noodle)".into()];
+        let plan = plan_of(
+            vec![
+                account(1, Outcome::Grant, "alice".into(), vec!["TV".into()]),
+                carol,
+            ],
+            vec![],
+            "noodle",
+            "doodoo",
+        );
+        let page = plan_page(&plan, &ctx(), 0);
+        let embed = &page.embeds[0];
+        assert!(
+            embed
+                .description
+                .contains("🔓 **1** less restricted on doodoo than on noodle"),
+            "{}",
+            embed.description
+        );
+        let fields: String = embed.fields.iter().map(|f| f.value.clone()).collect();
+        assert!(fields.contains("**carol** 🔓"), "{fields}");
+        assert!(!fields.contains("**alice** 🔓"), "{fields}");
+        let csv = plan_csv(&plan);
+        assert!(csv
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",restrictions,less_restricted"));
+        let row = csv.lines().nth(2).unwrap();
+        assert!(
+            row.ends_with(",allowSync,allowSync on (off on noodle)"),
+            "{row}"
+        );
     }
 
     #[test]

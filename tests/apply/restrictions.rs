@@ -1,0 +1,226 @@
+//! Restrictions are access too (design.md invariant 9, issue 11), applied against the
+//! simulated plex.tv: existing shares' settings never change, even when a read left them out,
+//! and new shares carry their source share's restrictions or are not created.
+
+use super::*;
+
+fn kid_settings() -> SettingsSpec {
+    SettingsSpec {
+        filter_movies: Some("contentRating=G%2CPG".into()),
+        filter_television: Some("contentRating=TV-Y".into()),
+        ..SettingsSpec::default()
+    }
+}
+
+fn friend_settings() -> SettingsSpec {
+    SettingsSpec {
+        allow_sync: Some(true),
+        allow_tuners: Some(1),
+        filter_movies: Some("label!=Horror".into()),
+        ..SettingsSpec::default()
+    }
+}
+
+/// alice: grant on a destination share whose v2 reads leave settings out; Kiddo (managed) and
+/// carol: new shares with the source's restrictions; erin: a new share whose SOURCE settings
+/// v2 leaves out.
+fn restricted_scenario() -> Scenario {
+    let libs = [("Movies", "movie"), ("TV Shows", "show")];
+    Scenario::builder()
+        .server("noodle", &libs)
+        .server("doodoo", &libs)
+        .friend("alice")
+        .friend("carol")
+        .friend("erin")
+        .managed("Kiddo")
+        .share("noodle", "alice", ["Movies", "TV Shows"])
+        .settings(friend_settings())
+        .share("doodoo", "alice", ["Movies"])
+        .settings(SettingsSpec {
+            allow_sync: Some(true),
+            filter_movies: Some("contentRating=PG-13".into()),
+            ..SettingsSpec::default()
+        })
+        .omit_settings()
+        .share("noodle", "Kiddo", ["Movies"])
+        .settings(kid_settings())
+        .share("noodle", "carol", ["TV Shows"])
+        .settings(friend_settings())
+        .share("noodle", "erin", ["Movies"])
+        .settings(friend_settings())
+        .omit_settings()
+        .build()
+}
+
+fn result<'a>(report: &'a RunReport, name: &str) -> &'a sharesync::apply::AccountReport {
+    report.accounts.iter().find(|a| a.name == name).expect(name)
+}
+
+fn user<'a>(p: &'a Plan, env: &Env, name: &str) -> &'a sharesync::plan::PlannedAccount {
+    let id = AccountId(env.account(name));
+    p.users.iter().find(|u| u.account_id == id).expect(name)
+}
+
+#[tokio::test]
+async fn omitted_settings_are_never_reset_and_new_shares_carry_the_source_restrictions() {
+    for family in FAMILIES {
+        let env = env(restricted_scenario(), family).await;
+        let p = env.plan().await;
+        let alice = user(&p, &env, "alice");
+        assert_eq!(alice.outcome, Outcome::Grant);
+        let kiddo = user(&p, &env, "Kiddo");
+        assert_eq!(kiddo.outcome, Outcome::NewShare);
+        let shown = kiddo
+            .restrictions
+            .as_ref()
+            .expect("restrictions in the plan");
+        assert_eq!(shown.filter_movies.as_deref(), Some("contentRating=G%2CPG"));
+        let erin = user(&p, &env, "erin");
+        if family == ApiFamily::V2 {
+            assert!(
+                alice
+                    .notes
+                    .iter()
+                    .any(|n| n.contains("updated without them")),
+                "{:?}",
+                alice.notes
+            );
+            // Source settings not returned: no share that could be less restricted.
+            assert_eq!(erin.outcome, Outcome::Skipped, "{erin:?}");
+        } else {
+            // The legacy read carries them.
+            assert_eq!(erin.outcome, Outcome::NewShare, "{erin:?}");
+        }
+
+        let before = env.sandbox.world();
+        let report = env.apply(&p).await.expect("apply");
+        assert_eq!(
+            report.count(AccountResult::Applied),
+            p.summary.users_to_update,
+            "{family}: {report:#?}"
+        );
+        let after = env.sandbox.world();
+        assert_eq!(
+            env.titles(&env.dest, "alice"),
+            ["Movies", "TV Shows"],
+            "{family}: the grant landed"
+        );
+        // Byte for byte: every existing share's settings as before (check_wire), every new
+        // share's equal to its source share's.
+        env.check_wire();
+        check_new_shares(&env, &before, &after, true);
+        let alice_share = env.dest_share("alice").unwrap();
+        assert_eq!(
+            alice_share.settings.filter_movies.as_deref(),
+            Some("contentRating=PG-13")
+        );
+        assert!(alice_share.settings.allow_sync);
+        assert_eq!(
+            env.dest_share("erin").is_some(),
+            family == ApiFamily::Legacy
+        );
+        second_apply_writes_nothing(&env).await;
+        env.check_wire();
+    }
+}
+
+#[tokio::test]
+async fn copy_restrictions_off_creates_with_plexs_defaults_and_warns() {
+    for family in FAMILIES {
+        let mut env = env(restricted_scenario(), family).await;
+        env.options.copy_restrictions = false;
+        let p = env.plan().await;
+        let kiddo = user(&p, &env, "Kiddo");
+        assert_eq!(kiddo.outcome, Outcome::NewShare);
+        assert_eq!(kiddo.restrictions, Some(Default::default()));
+        assert_eq!(
+            kiddo.less_restricted.len(),
+            2,
+            "{:?}",
+            kiddo.less_restricted
+        );
+        assert!(p.less_restricted() >= 2, "Kiddo and carol");
+        let before = env.sandbox.world();
+        let report = env.apply(&p).await.expect("apply");
+        assert_eq!(
+            report.count(AccountResult::Applied),
+            p.summary.users_to_update
+        );
+        check_new_shares(&env, &before, &env.sandbox.world(), false);
+        env.check_wire();
+    }
+}
+
+#[tokio::test]
+async fn a_refused_restriction_creates_nothing_and_says_so() {
+    for family in FAMILIES {
+        let scenario = Scenario::builder()
+            .server("noodle", &[("Movies", "movie")])
+            .server("doodoo", &[("Movies", "movie")])
+            .managed("Kiddo")
+            .restriction_profile("little_kid")
+            .friend("carol")
+            .share("noodle", "Kiddo", ["Movies"])
+            .settings(SettingsSpec {
+                filter_movies: Some("contentRating=G|label!=Scary".into()),
+                ..SettingsSpec::default()
+            })
+            .share("noodle", "carol", ["Movies"])
+            .settings(friend_settings())
+            .build();
+        let env = env(scenario, family).await;
+        let p = env.plan().await;
+        let before = env.sandbox.world();
+        let report = env.apply(&p).await.expect("apply");
+        let kiddo = result(&report, "Kiddo");
+        assert_eq!(kiddo.result, AccountResult::Failed, "{family}: {kiddo:?}");
+        let reason = kiddo.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.contains("refused to create the share")
+                && reason.contains("restriction profile"),
+            "{family}: {reason}"
+        );
+        assert!(!kiddo.created_share);
+        // Nothing created, and the same create was not sent again.
+        let after = env.sandbox.world();
+        assert!(env.dest_share("Kiddo").is_none());
+        let creates = env
+            .writes()
+            .iter()
+            .filter(|r| r.method == "POST" && !r.path.ends_with(|c: char| c.is_ascii_digit()))
+            .count();
+        assert_eq!(creates, 2, "{family}: one create each for Kiddo and carol");
+        // The other account is not held back.
+        assert_eq!(report.count(AccountResult::Applied), 1);
+        check_new_shares(&env, &before, &after, true);
+        env.check_wire();
+    }
+}
+
+/// v2, a share whose settings were not returned, and the legacy PUT gone: nothing is written
+/// (no v2 update that would reset them) and the account says why.
+#[tokio::test]
+async fn without_the_legacy_update_a_share_without_settings_is_not_written() {
+    let env = env(restricted_scenario(), ApiFamily::V2).await;
+    let p = env.plan().await;
+    let alice_share = env.dest_share("alice").unwrap().id;
+    env.sandbox.inject(Fault::new(
+        FaultTarget::PathContains(format!("/shared_servers/{alice_share}")),
+        FaultKind::ServerError(410),
+        10,
+    ));
+    let report = env.apply(&p).await.expect("apply");
+    let alice = result(&report, "alice");
+    assert_eq!(alice.result, AccountResult::Failed, "{alice:?}");
+    assert!(
+        alice
+            .reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("not written, so they are not reset"),
+        "{alice:?}"
+    );
+    assert_eq!(alice.requests, 1, "not retried");
+    assert_eq!(env.titles(&env.dest, "alice"), ["Movies"]);
+    env.check_wire();
+}
