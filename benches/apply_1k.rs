@@ -74,12 +74,16 @@ async fn main() {
         _ => ApiFamily::V2,
     };
     let (variant, limits) = match std::env::var("SHARESYNC_BENCH_VARIANT").as_deref() {
-        Ok("defaults") => ("defaults (2 writes/s, concurrency 2)", Limits::default()),
+        Ok("defaults") => (
+            "defaults (2 writes/s, concurrency 2)",
+            Limits::no_blast_limits(),
+        ),
         _ => (
             "limiter off, concurrency 8",
             Limits {
                 writes_per_second: 0.0,
                 concurrency: 8,
+                ..Limits::no_blast_limits()
             },
         ),
     };

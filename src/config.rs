@@ -212,6 +212,16 @@ pub struct Limits {
     /// Writes in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Most accounts one run may update (0: no limit). See [`crate::guard::blast`].
+    #[serde(default = "default_max_accounts")]
+    pub max_accounts_per_run: usize,
+    /// Most destination shares (each an invitation) one run may create (0: no limit).
+    #[serde(default = "default_max_new_shares")]
+    pub max_new_shares_per_run: usize,
+    /// Most of the source's accounts one run may update, 0..=1 (0: no limit); never refuses a
+    /// run of [`crate::guard::blast::FRACTION_FLOOR`] accounts or fewer.
+    #[serde(default = "default_max_fraction")]
+    pub max_fraction: f64,
 }
 
 fn default_wps() -> f64 {
@@ -220,12 +230,37 @@ fn default_wps() -> f64 {
 fn default_concurrency() -> usize {
     2
 }
+fn default_max_accounts() -> usize {
+    200
+}
+fn default_max_new_shares() -> usize {
+    50
+}
+fn default_max_fraction() -> f64 {
+    0.5
+}
+
+impl Limits {
+    /// The defaults without the blast-radius limits (executor tests and benchmarks, which
+    /// write to hundreds of accounts on purpose).
+    pub fn no_blast_limits() -> Limits {
+        Limits {
+            max_accounts_per_run: 0,
+            max_new_shares_per_run: 0,
+            max_fraction: 0.0,
+            ..Limits::default()
+        }
+    }
+}
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             writes_per_second: default_wps(),
             concurrency: default_concurrency(),
+            max_accounts_per_run: default_max_accounts(),
+            max_new_shares_per_run: default_max_new_shares(),
+            max_fraction: default_max_fraction(),
         }
     }
 }
@@ -278,6 +313,8 @@ pub enum ScheduleMode {
     #[default]
     Report,
     Apply,
+    /// Cross-check the pair's servers through both API families (`doctor --deep`); no plan.
+    Check,
 }
 
 impl ScheduleMode {
@@ -285,6 +322,7 @@ impl ScheduleMode {
         match self {
             ScheduleMode::Report => "report",
             ScheduleMode::Apply => "apply",
+            ScheduleMode::Check => "check",
         }
     }
 }
@@ -372,6 +410,12 @@ impl Config {
             return Err(invalid(
                 "limits.writes_per_second",
                 "must be a number >= 0 (0 turns the limiter off)",
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.limits.max_fraction) {
+            return Err(invalid(
+                "limits.max_fraction",
+                "must be a number from 0 to 1 (0.5: a run may update half the source's accounts; 0 turns it off)",
             ));
         }
         if self.limits.concurrency == 0 {

@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod config;
+pub mod guard;
 pub mod model;
 pub mod plan;
 pub mod plex;

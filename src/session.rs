@@ -7,9 +7,11 @@ use std::path::Path;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{Config, ConfigError, PairConfig};
+use crate::guard::{read_sharing_checked, Baselines, GuardedReadError, ReadLooksWrong};
 use crate::model::{Owner, ServerRef, SharingState};
 use crate::plan::{plan, Plan, PlanError};
 use crate::plex::{ClientOptions, PlexClient, PlexError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -27,6 +29,20 @@ pub enum SessionError {
     SameServer(String),
     #[error("data directory {path}: {reason}")]
     DataDir { path: String, reason: String },
+    #[error(transparent)]
+    ReadLooksWrong(#[from] ReadLooksWrong),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<GuardedReadError> for SessionError {
+    fn from(e: GuardedReadError) -> Self {
+        match e {
+            GuardedReadError::Plex(e) => SessionError::Plex(e),
+            GuardedReadError::Store(e) => SessionError::Store(e),
+            GuardedReadError::LooksWrong(e) => SessionError::ReadLooksWrong(e),
+        }
+    }
 }
 
 /// What to do about a rejected Plex token, for messages read away from a terminal (Discord,
@@ -167,6 +183,21 @@ impl Session {
     ) -> Result<(SharingState, Plan), SessionError> {
         let (source, dest) = self.pair_servers(pair).await?;
         let state = self.client.read_sharing(&source, &dest).await?;
+        let plan = plan(&state, &pair.plan_options(only_accounts))?;
+        Ok((state, plan))
+    }
+
+    /// Read both servers, held to their last good reads ([`crate::guard::baseline`]), and plan
+    /// the pair. What every plan that may be applied starts from.
+    pub async fn plan_pair_checked(
+        &self,
+        pair: &PairConfig,
+        only_accounts: Vec<String>,
+        store: &Store,
+        baselines: Baselines,
+    ) -> Result<(SharingState, Plan), SessionError> {
+        let (source, dest) = self.pair_servers(pair).await?;
+        let state = read_sharing_checked(&self.client, store, &source, &dest, baselines).await?;
         let plan = plan(&state, &pair.plan_options(only_accounts))?;
         Ok((state, plan))
     }

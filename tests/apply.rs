@@ -82,6 +82,7 @@ async fn env_with(scenario: Scenario, family: ApiFamily, timeout: Duration) -> E
         limits: Limits {
             writes_per_second: 0.0,
             concurrency: 4,
+            ..Limits::no_blast_limits()
         },
         trigger: Trigger::cli("tester"),
     }
@@ -792,6 +793,7 @@ async fn a_run_stopped_part_way_is_recorded_and_the_rerun_converges() {
         env.limits = Limits {
             writes_per_second: 0.0,
             concurrency: 2,
+            ..Limits::no_blast_limits()
         };
         let p = env.plan().await;
         assert!(p.summary.users_to_update > 10);

@@ -136,7 +136,16 @@ fn the_example_config_documents_every_key() {
                 "exclude",
             ],
         ),
-        ("[limits]", &["writes_per_second", "concurrency"]),
+        (
+            "[limits]",
+            &[
+                "writes_per_second",
+                "concurrency",
+                "max_accounts_per_run",
+                "max_new_shares_per_run",
+                "max_fraction",
+            ],
+        ),
         (
             "[discord]",
             &[
@@ -233,6 +242,11 @@ fn invalid_files_name_the_key_and_the_reason() {
     let e = err("[limits]\nconcurrency = 0");
     assert!(
         e.contains("limits.concurrency") && e.contains("at least 1"),
+        "{e}"
+    );
+    let e = err("[limits]\nmax_fraction = 1.5");
+    assert!(
+        e.contains("limits.max_fraction") && e.contains("from 0 to 1"),
         "{e}"
     );
     let e = err("[plex]\ntokn = \"x\"");

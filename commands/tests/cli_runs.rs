@@ -172,3 +172,151 @@ fn save_apply_list_show_and_undo() {
     let (_, out, _) = run(sharesync(&fake, &dir).arg("runs"));
     assert!(out.contains("undo of run 1"), "{out}");
 }
+
+#[test]
+fn over_a_limit_the_cli_refuses_and_allow_large_applies() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    // The demo plan updates 5 accounts.
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_ACCOUNTS_PER_RUN", "4")
+        .args(["sync", "--apply"]));
+    assert!(!ok, "over the limit must fail: {out}");
+    assert_eq!(writes(&fake), 0, "nothing written over the limit");
+    for words in [
+        "5 accounts to update, limits.max_accounts_per_run is 4",
+        "Nothing was written",
+        "--allow-large",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
+    assert!(
+        out.contains("Will share doodoo with user 'erin'"),
+        "the plan is shown: {out}"
+    );
+
+    // A saved plan is held to the same limit.
+    let (ok, _, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_NEW_SHARES_PER_RUN", "1")
+        .args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_NEW_SHARES_PER_RUN", "1")
+        .args(["apply", "plan.json"]));
+    assert!(!ok);
+    assert!(
+        err.contains("2 new shares to create, limits.max_new_shares_per_run is 1"),
+        "{err}"
+    );
+    assert_eq!(writes(&fake), 0);
+
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_ACCOUNTS_PER_RUN", "4")
+        .args(["sync", "--apply", "--allow-large"]));
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("Failures: 0"), "{out}");
+    assert!(writes(&fake) > 0);
+}
+
+#[test]
+fn a_read_that_lost_most_shares_is_refused_until_accepted() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(ok, "the first read is the baseline: {err}");
+    let taken = fake.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+    // Invites to an address without an account are not shares of an account.
+    let before = taken.iter().filter(|s| s.account_id.is_some()).count();
+    assert!(before >= 6);
+    fake.sandbox.clear_requests();
+
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
+    assert!(!ok, "{out}");
+    assert_eq!(writes(&fake), 0, "nothing written");
+    assert!(out.is_empty(), "nothing planned: {out}");
+    for words in [
+        format!("doodoo: {before} shares last run, 0 now"),
+        "plex.tv may be answering wrongly".into(),
+        "sharesync doctor".into(),
+        "sharesync sync --accept-change".into(),
+    ] {
+        assert!(err.contains(&words), "{words:?} not in {err}");
+    }
+
+    // The change is real: accepted, it is the baseline and later runs plan from it.
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--accept-change"]));
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("Accepted as doodoo's new baseline: 0 shares"),
+        "{err}"
+    );
+    assert!(out.contains("Will share doodoo with user 'alice'"), "{out}");
+    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(ok, "{err}");
+    assert_eq!(writes(&fake), 0);
+}
+
+#[test]
+fn doctor_deep_names_every_disagreement_between_the_api_families() {
+    use sharesync::sandbox::LegacyDrift;
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["doctor", "--deep"]));
+    assert!(ok, "{out}\n{err}");
+    assert!(
+        out.contains("ok    deep check   noodle: v2 and legacy agree"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok    deep check   doodoo: v2 and legacy agree"),
+        "{out}"
+    );
+
+    // The switch: legacy misreports four of doodoo's shares, each in another way.
+    let world = fake.sandbox.world();
+    let doodoo = world.server_by_name("doodoo").unwrap().clone();
+    let share_of = |name: &str| {
+        let id = world.account_by_name(name).unwrap().id;
+        world.share_for(&doodoo.machine_id, id).unwrap().clone()
+    };
+    let (alice, bob, carol, dave) = (
+        share_of("alice"),
+        share_of("bob"),
+        share_of("carol"),
+        share_of("dave"),
+    );
+    assert!(carol.all_libraries && dave.pending && !bob.all_libraries);
+    let music = doodoo.section_by_title("Music").unwrap().id;
+    fake.sandbox.with_world(|w| {
+        w.legacy_drift.insert(alice.id, LegacyDrift::Hidden);
+        w.legacy_drift
+            .insert(bob.id, LegacyDrift::Libraries([music].into()));
+        w.legacy_drift
+            .insert(carol.id, LegacyDrift::Libraries([music].into()));
+        w.legacy_drift.insert(dave.id, LegacyDrift::Pending(false));
+    });
+    fake.sandbox.clear_requests();
+    let (ok, out, _) = run(sharesync(&fake, &dir).args(["doctor", "--deep"]));
+    assert!(!ok, "disagreements fail the doctor: {out}");
+    for words in [
+        "FAIL  deep check   doodoo: alice has a share through v2 only (legacy does not list it)",
+        "FAIL  deep check   doodoo: bob sees [",
+        "] through v2 but [Music] through legacy",
+        "FAIL  deep check   doodoo: carol has all libraries through v2 but a list through legacy: [Music]",
+        "FAIL  deep check   doodoo: dave's share is pending through v2 but accepted through legacy",
+        "ok    deep check   noodle: v2 and legacy agree",
+        "plex.api = \"v2\"",
+    ] {
+        assert!(out.contains(words), "{words:?} not in {out}");
+    }
+    assert_eq!(out.matches("FAIL  deep check").count(), 4, "{out}");
+    assert_eq!(writes(&fake), 0, "a check never writes");
+    let families: std::collections::BTreeSet<bool> = fake
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("shared_servers") || r.path.ends_with("/api/users"))
+        .map(|r| r.path.starts_with("/api/v2/"))
+        .collect();
+    assert_eq!(families.len(), 2, "read through both families");
+}

@@ -62,6 +62,11 @@ impl TestBot {
     /// With `[[schedule]]` entries (or other TOML) after the `[discord]` section; the schedules'
     /// clock starts at 2026-01-10 02:00 UTC.
     async fn start_full(scenario: Scenario, more_toml: &str) -> TestBot {
+        Self::start_limited(scenario, "", more_toml).await
+    }
+
+    /// As [`TestBot::start_full`], with more `[limits]` keys.
+    async fn start_limited(scenario: Scenario, limits: &str, more_toml: &str) -> TestBot {
         let fake = FakeDiscord::start().await;
         let sandbox = Sandbox::start(scenario).await.expect("sandbox");
         let dir = tempfile::tempdir().expect("tempdir");
@@ -73,6 +78,7 @@ token = "{token}"
 url = "{plex}"
 [limits]
 writes_per_second = 0
+{limits}
 [[pair]]
 name = "main"
 source = "noodle"
@@ -967,6 +973,33 @@ async fn a_scheduled_apply_posts_its_results_with_a_csv() {
     bot.stop().await;
 }
 
+impl TestBot {
+    /// Run `/sync-status` as an admin; returns its (ephemeral) follow-up.
+    async fn status(&self) -> Value {
+        let i = self.send(fx::slash("sync-status", &[], admin()));
+        assert_eq!(self.callback(&i).await["type"], 5);
+        let token = fx::token(&i);
+        self.fake
+            .wait_for(WAIT, "the status follow-up", |c| {
+                c.is("POST", &format!("/webhooks/1000/{token}"))
+            })
+            .await
+            .body
+    }
+}
+
+fn status_field(reply: &Value, name: &str) -> String {
+    reply["embeds"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} field: {reply}"))["value"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_status_shows_the_token_runs_and_next_schedules() {
     let bot = TestBot::start_full(
@@ -975,27 +1008,10 @@ async fn sync_status_shows_the_token_runs_and_next_schedules() {
     )
     .await;
     bot.scheduled_post("2026-01-10T03:00:05Z").await; // one run in the record
-    let i = bot.send(fx::slash("sync-status", &[], admin()));
-    assert_eq!(bot.callback(&i).await["type"], 5);
-    let token = fx::token(&i);
-    let reply = bot
-        .fake
-        .wait_for(WAIT, "the status follow-up", |c| {
-            c.is("POST", &format!("/webhooks/1000/{token}"))
-        })
-        .await
-        .body;
+    let reply = bot.status().await;
     assert_eq!(reply["flags"].as_u64().unwrap_or(0) & 64, 64, "ephemeral");
     let fields = reply["embeds"][0]["fields"].as_array().unwrap();
-    let field = |name: &str| -> String {
-        fields
-            .iter()
-            .find(|f| f["name"] == name)
-            .unwrap_or_else(|| panic!("no {name} field: {reply}"))["value"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let field = |name: &str| status_field(&reply, name);
     assert!(
         field("Plex token").starts_with("OK: signed in as"),
         "{reply}"
@@ -1018,6 +1034,150 @@ async fn sync_status_shows_the_token_runs_and_next_schedules() {
         !reply.to_string().contains(&bot.sandbox.owner_token()),
         "no token shown"
     );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_apply_over_a_limit_is_posted_to_approve_and_confirm_goes_over_it() {
+    // The demo plan updates 5 accounts.
+    let bot = TestBot::start_limited(
+        Scenario::demo(),
+        "max_accounts_per_run = 4",
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    let (post, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert_eq!(
+        bot.writes(),
+        0,
+        "over the limit, a scheduled apply writes nothing"
+    );
+    assert!(
+        title(&post).starts_with("Sync plan: noodle → doodoo"),
+        "{post}"
+    );
+    let text = description(&post);
+    for words in [
+        "Not applied: over the blast-radius limit",
+        "5 accounts to update, limits.max\\_accounts\\_per\\_run is 4",
+        "Press Apply",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    let press = bot
+        .press(&post, &button_with(&post, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    let confirm = bot.message(&post);
+    let text = description(&confirm);
+    assert!(
+        text.contains("Over the blast-radius limit")
+            && text.contains("5 accounts to update, limits.max\\_accounts\\_per\\_run is 4"),
+        "the confirm names the numbers: {text}"
+    );
+    assert_eq!(bot.writes(), 0);
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &post, "the final embed", finished).await;
+    assert!(title(&done).starts_with("Applied"), "{done}");
+    assert!(bot.writes() > 0, "Confirm goes over the limit");
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_looks_wrong_is_posted_once_and_an_admin_accepts_it() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"hourly\"\npair = \"main\"\ncron = \"0 * * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    // The first run applies and leaves a baseline; then plex.tv answers with no shares on doodoo.
+    let (first, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert!(title(&first).starts_with("Applied"), "{first}");
+    bot.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+    let writes = bot.writes();
+
+    let (post, _) = bot.scheduled_post("2026-01-10T04:00:05Z").await;
+    assert_eq!(bot.writes(), writes, "nothing written");
+    assert!(title(&post).contains("the read looks wrong"), "{post}");
+    let text = description(&post);
+    for words in [
+        "doodoo: ",
+        " shares last run, 0 now",
+        "plex.tv may be answering wrongly",
+        "posted once",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    let accept = button_with(&post, "ss:accept-change:");
+
+    // The next occurrence is refused again without a post.
+    let running = bot.bot.as_ref().unwrap();
+    let mark = bot.fake.mark();
+    bot.clock.set("2026-01-10T05:00:05Z");
+    assert_eq!(running.run_schedules().await, 1);
+    assert!(
+        !bot.fake.calls()[mark..]
+            .iter()
+            .any(|c| c.is("POST", "/channels/")),
+        "posted once, not every run"
+    );
+    assert_eq!(bot.writes(), writes);
+
+    // A non-admin cannot accept; an admin can, and the next run plans from the new baseline.
+    let refused = bot.press(&post, &accept, non_admin()).await;
+    assert_eq!(bot.callback(&refused).await["data"]["flags"], 64);
+    let press = bot.press(&post, &accept, admin()).await;
+    let cb = bot.callback(&press).await;
+    assert_eq!(cb["type"], 7, "{cb}");
+    let accepted = cb["data"]["embeds"][0]["description"].as_str().unwrap();
+    assert!(
+        accepted.contains("accepted doodoo as it is now (0 shares"),
+        "{accepted}"
+    );
+    let (next, _) = bot.scheduled_post("2026-01-10T06:00:05Z").await;
+    assert!(!title(&next).contains("looks wrong"), "{next}");
+    assert!(
+        bot.writes() > writes,
+        "planned and applied from the accepted read"
+    );
+    bot.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_schedule_posts_the_families_disagreement_and_sync_status_shows_it() {
+    use sharesync::sandbox::LegacyDrift;
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"crosscheck\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"check\"\n",
+    )
+    .await;
+    assert!(
+        status_field(&bot.status().await, "Last deep check").starts_with("never"),
+        "no check yet"
+    );
+    let world = bot.sandbox.world();
+    let mid = world.server_by_name("doodoo").unwrap().machine_id.clone();
+    let alice = world.account_by_name("alice").unwrap().id;
+    let share = world.share_for(&mid, alice).unwrap().id;
+    bot.sandbox
+        .with_world(|w| w.legacy_drift.insert(share, LegacyDrift::Hidden));
+
+    let (post, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert_eq!(bot.writes(), 0, "a check never writes");
+    assert_eq!(title(&post), "crosscheck: API families disagree", "{post}");
+    let text = description(&post);
+    assert!(
+        text.contains("doodoo: alice has a share through v2 only (legacy does not list it)"),
+        "{text}"
+    );
+    let last = status_field(&bot.status().await, "Last deep check");
+    for words in [
+        " UTC by schedule **crosscheck**",
+        "1 disagreement between v2 and legacy: doodoo: alice has a share through v2 only",
+    ] {
+        assert!(last.contains(words), "{words:?} not in {last}");
+    }
     bot.stop().await;
 }
 

@@ -699,6 +699,7 @@ fn expectation(command: &str) -> Expect {
         "sharesync undo RUN" => Expect::Refuses("pass --yes"),
         "sharesync servers" => Expect::Prints("library"),
         "sharesync doctor" => Expect::Prints("ok    plex token"),
+        "sharesync doctor --deep" => Expect::Prints("v2 and legacy agree"),
         "sharesync schedules" => Expect::Prints("No schedules"),
         "sharesync runs" | "sharesync runs [RUN]" => Expect::Prints("#1"),
         "sharesync apply FILE" => Expect::Prints("Applying "),

@@ -7,6 +7,8 @@
 //!    differences and the new plan: nothing is written and **no run is recorded** (there is
 //!    nothing to record; the caller shows the new plan for approval). The writes then follow the
 //!    fresh plan, which equals the approved one (a saved plan JSON carries titles, not ids).
+//!    Then the blast-radius limits ([`crate::guard::blast`]): a fresh plan over one is refused
+//!    ([`ApplyError::OverLimit`], nothing written, no run recorded) unless the job allows it.
 //! 2. **Union writes** — per account, the destination share's freshly read libraries plus the
 //!    planned ones (update by share id for existing and pending shares; create by account id
 //!    for `new_share`, carrying the restrictions the plan showed: the source share's, or
@@ -58,6 +60,7 @@ pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 
 use crate::config::Limits;
+use crate::guard::{blast::source_accounts, check_limits, OverLimit};
 use crate::model::{AccountId, ServerRef, ServerSharing, ShareId};
 use crate::plan::{plan, Plan, PlanError, PlanOptions};
 use crate::plex::{PlexClient, PlexError};
@@ -87,6 +90,10 @@ pub enum ApplyError {
     Read(PlexError),
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// The fresh plan is over a blast-radius limit and the job did not allow it. Nothing was
+    /// written; no run was recorded.
+    #[error("{0}; nothing was written")]
+    OverLimit(#[from] OverLimit),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("run {0} is an undo; only an apply run can be undone")]
@@ -188,6 +195,9 @@ pub struct ApplyJob<'a> {
     pub batch_size: usize,
     /// A limiter shared with other runs on the same client; `None`: one for this run.
     pub limiter: Option<&'a WriteLimiter>,
+    /// Go over the blast-radius limits (`--allow-large`, a Discord Confirm that named the
+    /// numbers). Off: a plan over a limit is refused with [`ApplyError::OverLimit`].
+    pub allow_over_limits: bool,
 }
 
 impl<'a> ApplyJob<'a> {
@@ -211,6 +221,7 @@ impl<'a> ApplyJob<'a> {
             retry: RetryPolicy::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
+            allow_over_limits: false,
         }
     }
 }
@@ -238,6 +249,9 @@ pub async fn apply(
             differences,
             fresh_plan: Box::new(fresh_plan),
         });
+    }
+    if !job.allow_over_limits {
+        check_limits(&fresh_plan, source_accounts(&fresh), job.limits)?;
     }
     settle_interrupted(store, &fresh.dest)?;
 

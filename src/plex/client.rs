@@ -229,6 +229,24 @@ impl PlexClient {
         .await
     }
 
+    /// Who sees what on one server through `family` only, never switching (`doctor --deep`
+    /// compares the two families' answers).
+    pub async fn read_server_sharing_in(
+        &self,
+        family: ApiFamily,
+        server: &ServerRef,
+    ) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
+        self.need_token()?;
+        let t = self.t();
+        let read = |f| async move {
+            match f {
+                ApiFamily::V2 => v2::read_server_sharing(t, server).await,
+                ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
+            }
+        };
+        self.complete(family, &read).await
+    }
+
     /// Who sees what on one server (the executor's fresh re-read): 3 requests.
     pub async fn read_server_sharing(
         &self,

@@ -70,7 +70,8 @@ pub(crate) fn handle(w: &mut World, req: &Req, empty_catalogue: bool) -> Reply {
             // Rendered share by share: a server with thousands of shares never exists as a tree.
             let shares: Vec<String> = w
                 .shares_on(&server.machine_id)
-                .map(|s| wire::rendered(&shared_server(w, server, s)))
+                .filter_map(|s| w.legacy_view(s))
+                .map(|s| wire::rendered(&shared_server(w, server, &s)))
                 .collect();
             let root = myplex(El::new("MediaContainer"))
                 .attr("machineIdentifier", &server.machine_id)
@@ -78,10 +79,10 @@ pub(crate) fn handle(w: &mut World, req: &Req, empty_catalogue: bool) -> Reply {
             Reply::xml_list(200, root, shares)
         }),
         Route::SharedGet(mid, id) => with_owned(w, &mid, is_owner, |w, server| {
-            match share_of(w, &server.machine_id, &id) {
+            match share_of(w, &server.machine_id, &id).and_then(|s| w.legacy_view(s)) {
                 Some(share) => Reply::xml(
                     200,
-                    container(&server.machine_id, vec![shared_server(w, server, share)]),
+                    container(&server.machine_id, vec![shared_server(w, server, &share)]),
                 ),
                 None => wire::html_404(),
             }
@@ -169,7 +170,12 @@ fn users(w: &World, is_owner: bool) -> Reply {
     if is_owner {
         let by_account = w.shares_by_account();
         for a in w.accounts.values() {
-            let shares: Vec<&ShareRecord> = by_account.get(&a.id).cloned().unwrap_or_default();
+            let shares: Vec<ShareRecord> = by_account
+                .get(&a.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| w.legacy_view(s))
+                .collect();
             let settings = shares
                 .first()
                 .map(|s| s.settings.clone())
@@ -196,7 +202,7 @@ fn users(w: &World, is_owner: bool) -> Reply {
                 .attr("filterPhotos", opt(&settings.filter_photos))
                 .attr("filterTelevision", opt(&settings.filter_television))
                 .flag("restricted", a.restricted);
-            for s in shares {
+            for s in &shares {
                 if let Some(server) = w.server(&s.machine_id) {
                     u = u.child(user_server(w, server, s));
                 }

@@ -27,6 +27,10 @@
 //! filters (§6.4/§7 [likely]; v2 422 code 2002, legacy 400 `<Response>`: the same statuses as
 //! a duplicate share, so a client cannot tell them apart without re-reading).
 //!
+//! `World::legacy_drift` makes the two families disagree on purpose (a share hidden, other
+//! libraries, all libraries, pending flipped) in the legacy reads only, as plex.tv did when one
+//! family changed under the other; `doctor --deep` must name each disagreement.
+//!
 //! Layout: `world.rs` state, `scenario.rs` starting states, `legacy.rs` / `v2.rs` routes,
 //! `faults.rs` injected faults, `wire.rs` rendering and error shapes.
 
@@ -58,8 +62,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultKind, FaultTarget};
 pub use scenario::{LibraryRef, Scenario, ScenarioBuilder, ScenarioError, SettingsSpec};
 pub use world::{
-    AccountRecord, DeviceRecord, PinRecord, SectionRecord, ServerRecord, SettingsRecord,
-    ShareRecord, World,
+    AccountRecord, DeviceRecord, LegacyDrift, PinRecord, SectionRecord, ServerRecord,
+    SettingsRecord, ShareRecord, World,
 };
 
 use faults::FaultQueue;

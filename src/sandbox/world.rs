@@ -205,6 +205,19 @@ pub struct PinRecord {
     pub auth_token: Option<String>,
 }
 
+/// How the legacy family misreports one share (see [`World::legacy_drift`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LegacyDrift {
+    /// Legacy lists do not show the share at all.
+    Hidden,
+    /// Legacy shows this explicit list of section ids (and not all libraries).
+    Libraries(BTreeSet<u64>),
+    /// Legacy shows all libraries.
+    AllLibraries,
+    /// Legacy shows the share as pending (`true`) or accepted (`false`).
+    Pending(bool),
+}
+
 /// Everything the simulated plex.tv knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct World {
@@ -220,6 +233,10 @@ pub struct World {
     pub pins: BTreeMap<u64, PinRecord>,
     /// Failed sign-ins so far; at 5 every sign-in answers 401 code 1031 (reset it to unblock).
     pub signin_failures: u32,
+    /// The switch that makes the API families disagree on purpose (`doctor --deep` tests): the
+    /// legacy routes show these shares (by share id) differently from the v2 routes, which keep
+    /// showing the truth. Writes are unaffected.
+    pub legacy_drift: BTreeMap<u64, LegacyDrift>,
     /// Share ids whose v2 reads carry `sharingSettings: null`, on the share and on its
     /// `invited`, as plex.tv's reads sometimes do (issue 11). Legacy reads keep them.
     pub omit_settings: BTreeSet<u64>,
@@ -238,6 +255,7 @@ impl World {
             tokens: BTreeMap::new(),
             pins: BTreeMap::new(),
             signin_failures: 0,
+            legacy_drift: BTreeMap::new(),
             omit_settings: BTreeSet::new(),
             next_share_id: FIRST_SHARE_ID,
             next_pin_id: FIRST_PIN_ID,
@@ -260,6 +278,47 @@ impl World {
         } else {
             Some(share.section_ids.clone())
         }
+    }
+
+    /// Take away every share of the server named `server` but the first `keep` (by id), as if
+    /// plex.tv had lost them (tests of the read guard); returns them for
+    /// [`World::restore_shares`].
+    pub fn take_shares(&mut self, server: &str, keep: usize) -> Vec<ShareRecord> {
+        let Some(mid) = self.server_by_name(server).map(|s| s.machine_id.clone()) else {
+            return Vec::new();
+        };
+        let ids: Vec<u64> = self
+            .shares
+            .values()
+            .filter(|s| s.machine_id == mid)
+            .map(|s| s.id)
+            .skip(keep)
+            .collect();
+        ids.iter().filter_map(|id| self.shares.remove(id)).collect()
+    }
+
+    pub fn restore_shares(&mut self, shares: Vec<ShareRecord>) {
+        self.shares.extend(shares.into_iter().map(|s| (s.id, s)));
+    }
+
+    /// A share as the legacy family shows it: `None` when [`LegacyDrift::Hidden`].
+    pub fn legacy_view(&self, share: &ShareRecord) -> Option<ShareRecord> {
+        let mut seen = share.clone();
+        match self.legacy_drift.get(&share.id) {
+            None => {}
+            Some(LegacyDrift::Hidden) => return None,
+            Some(LegacyDrift::Libraries(ids)) => {
+                seen.all_libraries = false;
+                seen.section_ids = ids.clone();
+            }
+            Some(LegacyDrift::AllLibraries) => seen.all_libraries = true,
+            Some(LegacyDrift::Pending(pending)) => {
+                seen.pending = *pending;
+                seen.accepted_at =
+                    (!pending).then_some(share.accepted_at.unwrap_or(share.invited_at));
+            }
+        }
+        Some(seen)
     }
 
     /// Exact name first, then case-insensitive.

@@ -1,5 +1,6 @@
 //! Scheduled syncs: each `[[schedule]]` plans its pair when its cron expression fires, and either
-//! reports the plan (`report`: a front end posts it for approval) or applies it (`apply`).
+//! reports the plan (`report`: a front end posts it for approval) or applies it (`apply`); or,
+//! instead of planning, cross-checks the pair's servers through both API families (`check`).
 //!
 //! [`Scheduler::run_due`] is the whole decision, at an instant the caller passes in, so tests
 //! drive it at fixed times. The front end's loop calls it every [`TICK`] with an injected
@@ -11,6 +12,12 @@
 //!   *before* it runs, so a crash never runs it twice.
 //! * **Downtime:** occurrences that fell while no scheduler was running are run once, together,
 //!   when `catch_up` is set (the default), or skipped with a log line.
+//! * **Blast radius:** an `apply` run whose plan is over a `[limits]` blast-radius limit is
+//!   not applied: it comes back as [`Outcome::OverLimit`], for the front end to post as a plan
+//!   to approve with the limit and the numbers.
+//! * **Reads that look wrong** (far below a server's last good read, see
+//!   [`crate::guard::baseline`]) or incomplete plan nothing: [`Outcome::ReadLooksWrong`],
+//!   announced once, not at every occurrence that meets the same refusal.
 //! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
 //!   manual apply). A busy destination defers the run to the next call, not skips it.
 
@@ -25,6 +32,10 @@ pub use cron::{CronExpr, TimeZone};
 
 use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
+use crate::guard::{
+    blast::source_accounts, check_limits, deep_check, read_sharing_checked, Baselines, DeepCheck,
+    DeepCheckError, OverLimit, ReadLooksWrong,
+};
 use crate::plan::Plan;
 use crate::session::{Session, SessionError, TOKEN_REJECTED};
 use crate::store::{Store, StoreError, Trigger};
@@ -54,6 +65,15 @@ pub enum Outcome {
     ToApprove { plan: Plan },
     /// `apply` mode: the run's report.
     Applied { plan: Plan, report: RunReport },
+    /// `apply` mode, but the plan is over a blast-radius limit: nothing was written; the plan
+    /// waits for an admin, who may go over the limit knowingly.
+    OverLimit { plan: Plan, over: OverLimit },
+    /// The read looked wrong twice (against the servers' last good reads, or incomplete):
+    /// nothing was planned. `first`: this schedule's previous run did not end with the same
+    /// refusal (only the first is announced, not every occurrence).
+    ReadLooksWrong { wrong: ReadLooksWrong, first: bool },
+    /// `check` mode: the API families' cross-check of the pair's servers.
+    Checked { check: DeepCheck },
     /// The run could not start or stopped; `reason` says what to do.
     Failed { reason: String },
 }
@@ -76,7 +96,14 @@ pub struct ScheduledRun {
 impl ScheduledRun {
     /// Whether the front end should post anything (quiet when in sync, if configured).
     pub fn worth_announcing(&self) -> bool {
-        !(matches!(self.outcome, Outcome::InSync { .. }) && self.schedule.quiet_when_in_sync)
+        match &self.outcome {
+            Outcome::InSync { .. } => !self.schedule.quiet_when_in_sync,
+            Outcome::ReadLooksWrong { first, .. } => *first,
+            Outcome::Checked { check } => {
+                check.disagreements() > 0 || !self.schedule.quiet_when_in_sync
+            }
+            _ => true,
+        }
     }
 
     /// One line for the record and `sharesync schedules`.
@@ -94,6 +121,11 @@ impl ScheduledRun {
                 report.summary.libraries_changed,
                 report.summary.accounts_failed
             ),
+            Outcome::OverLimit { over, .. } => {
+                format!("not applied, over a limit ({}): reported", over.numbers())
+            }
+            Outcome::ReadLooksWrong { wrong, .. } => format!("refused: {wrong}"),
+            Outcome::Checked { check } => format!("checked: {}", check.summary()),
             Outcome::Failed { reason } => format!("failed: {reason}"),
         }
     }
@@ -205,7 +237,7 @@ impl Scheduler {
             }
         };
         let _lock = match schedule.mode {
-            ScheduleMode::Report => None,
+            ScheduleMode::Report | ScheduleMode::Check => None,
             ScheduleMode::Apply => match self.locks.acquire(&self.store, &dest) {
                 Ok(lock) => Some(lock),
                 Err(Busy::Store(e)) => return Err(e),
@@ -216,15 +248,42 @@ impl Scheduler {
             },
         };
         handled(&self.store)?;
+        if schedule.mode == ScheduleMode::Check {
+            let by = Trigger::schedule(&schedule.name);
+            let outcome = match deep_check(&session.client, &self.store, &[source, dest], &by).await
+            {
+                Ok(check) => Outcome::Checked { check },
+                Err(DeepCheckError::Store(e)) => return Err(e),
+                Err(e) if e.is_token_rejected() => failed(TOKEN_REJECTED.into()),
+                Err(e) => failed(format!("{e}; the next occurrence will try again")),
+            };
+            return Ok(Some(finish(outcome)));
+        }
         let options = pair.plan_options(vec![]);
-        let plan = match session
-            .client
-            .read_sharing(&source, &dest)
-            .await
-            .map_err(SessionError::from)
-            .and_then(|state| Ok(crate::plan::plan(&state, &options)?))
-        {
-            Ok(plan) => plan,
+        let read = read_sharing_checked(
+            &session.client,
+            &self.store,
+            &source,
+            &dest,
+            Baselines::Check,
+        )
+        .await;
+        let (state, plan) = match read.map_err(SessionError::from).and_then(|state| {
+            let plan = crate::plan::plan(&state, &options)?;
+            Ok((state, plan))
+        }) {
+            Ok(read) => read,
+            Err(SessionError::ReadLooksWrong(wrong)) => {
+                let outcome = Outcome::ReadLooksWrong { wrong, first: true };
+                let previous = self.store.schedule_state(&schedule.name)?;
+                let mut run = finish(outcome);
+                let again = previous.and_then(|p| p.last_result) == Some(run.summary());
+                if let Outcome::ReadLooksWrong { first, .. } = &mut run.outcome {
+                    *first = !again;
+                }
+                return Ok(Some(run));
+            }
+            Err(SessionError::Store(e)) => return Err(e),
             Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),
         };
         if plan.to_update().next().is_none() {
@@ -232,6 +291,9 @@ impl Scheduler {
         }
         if schedule.mode == ScheduleMode::Report {
             return Ok(Some(finish(Outcome::ToApprove { plan })));
+        }
+        if let Err(over) = check_limits(&plan, source_accounts(&state), &self.config.limits) {
+            return Ok(Some(finish(Outcome::OverLimit { plan, over })));
         }
         let trigger = Trigger::schedule(&schedule.name);
         let mut job = ApplyJob::new(
@@ -251,6 +313,10 @@ impl Scheduler {
             },
             Err(ApplyError::Store(e)) => return Err(e),
             Err(ApplyError::TokenRejected { .. }) => failed(TOKEN_REJECTED.into()),
+            Err(ApplyError::OverLimit(over)) => Outcome::OverLimit {
+                plan: plan.clone(),
+                over,
+            },
             Err(ApplyError::Stale { .. }) => failed(
                 "the servers changed while the run was starting, so nothing was written; the next occurrence will plan again".into(),
             ),

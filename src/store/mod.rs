@@ -4,6 +4,7 @@
 //! One file per concern, each owning its tables and its part of the API on [`Store`]:
 //! * `migrate.rs` — the ordered schema migrations (every concern appends its own).
 //! * `runs.rs`    — runs, per-account results and grants (the executor's record).
+//! * `guard.rs`   — each server's last good read and the deep checks (the guard rails).
 //! * `plans.rs`   — plans waiting for an admin's button, member → Plex account links, and
 //!   schedule state.
 //!
@@ -11,6 +12,7 @@
 //! record *who* triggered them (`cli:alice`, `discord:1234`, `schedule:nightly`), never *how* they
 //! were authenticated.
 
+mod guard;
 mod migrate;
 mod plans;
 mod runs;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use guard::DeepCheckRecord;
 pub use migrate::SCHEMA_VERSION;
 pub use plans::{Link, NewPlan, PlanStatus, ScheduleState, StoredPlan};
 pub use runs::{

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use sharesync::config::{Config, DiscordConfig, PairConfig};
+use sharesync::guard::deep_check;
+use sharesync::model::ServerRef;
 use sharesync::model::{
     Access, Account, AccountId, AccountKind, Server, ServerSharing, Share, ShareId, ShareState,
     SharingState,
@@ -42,7 +44,7 @@ impl Report {
     }
 }
 
-pub async fn doctor(config_path: Option<&Path>, auth: AuthArgs) -> ExitCode {
+pub async fn doctor(config_path: Option<&Path>, auth: AuthArgs, deep: bool) -> ExitCode {
     let mut report = Report { failed: false };
     let config = match Config::load(config_path, &super::CliEnv::new()) {
         Ok(c) => {
@@ -81,6 +83,9 @@ pub async fn doctor(config_path: Option<&Path>, auth: AuthArgs) -> ExitCode {
         format!("signed in as {}", session.owner.username),
     );
     check_servers(&mut report, &config, &session).await;
+    if deep {
+        check_families(&mut report, &config, &session).await;
+    }
     check_discord(&mut report, config.discord.as_ref()).await;
     if report.failed {
         ExitCode::FAILURE
@@ -363,5 +368,68 @@ pub fn health(config: &Config) -> ExitCode {
             eprintln!("unhealthy: the bot is not running or has not connected to Discord");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The servers the deep check reads: those of the configured pairs, else every owned server.
+async fn servers_to_check(config: &Config, session: &Session) -> Result<Vec<ServerRef>, String> {
+    let mut servers: Vec<ServerRef> = Vec::new();
+    for pair in &config.pairs {
+        let (source, dest) = session
+            .pair_servers(pair)
+            .await
+            .map_err(|e| e.to_string())?;
+        for s in [source, dest] {
+            if !servers.iter().any(|k| k.machine_id == s.machine_id) {
+                servers.push(s);
+            }
+        }
+    }
+    if servers.is_empty() {
+        servers = session
+            .client
+            .owned_servers()
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(servers)
+}
+
+/// `--deep`: the same state through v2 and legacy, every disagreement a failure of its own.
+async fn check_families(report: &mut Report, config: &Config, session: &Session) {
+    const CHECK: &str = "deep check";
+    let servers = match servers_to_check(config, session).await {
+        Ok(s) => s,
+        Err(e) => {
+            report.fail(CHECK, e, "fix the pairs first (see above)");
+            return;
+        }
+    };
+    let store = match Store::open(config.database_file()) {
+        Ok(s) => s,
+        Err(e) => {
+            report.fail(CHECK, e.to_string(), "fix the data directory (see above)");
+            return;
+        }
+    };
+    match deep_check(&session.client, &store, &servers, &super::runs::trigger()).await {
+        Ok(check) => {
+            for (server, disagreements) in &check.servers {
+                if disagreements.is_empty() {
+                    report.ok(CHECK, format!("{}: v2 and legacy agree", server.name));
+                }
+                for d in disagreements {
+                    report.fail(
+                        CHECK,
+                        format!("{}: {d}", server.name),
+                        format!(
+                            "plex.tv's API families disagree, so one answers wrongly: compare with Plex Web (Manage Library Access); sharesync reads through plex.api = \"{}\", switch it if that family is the wrong one, and hold scheduled applies until they agree",
+                            config.plex.api
+                        ),
+                    );
+                }
+            }
+        }
+        Err(e) => report.fail(CHECK, e.to_string(), token_fix(&e.to_string())),
     }
 }

@@ -58,7 +58,8 @@ enum Command {
     Bot,
     /// List the schedules with their next occurrences and last runs.
     Schedules(schedules::SchedulesArgs),
-    /// Check config, token, servers, library matches, Discord and the data directory.
+    /// Check config, token, servers, library matches, Discord and the data directory (--deep:
+    /// also cross-check plex.tv's two API families).
     Doctor(DoctorArgs),
     /// Exit non-zero unless the store is writable and the bot is connected (container health check).
     Health,
@@ -66,6 +67,10 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct DoctorArgs {
+    /// Also read every paired server through both plex.tv API families (v2 and legacy) and
+    /// report each disagreement.
+    #[arg(long)]
+    deep: bool,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -202,7 +207,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let load = || load_config(cli.config.as_deref());
     match cli.command {
         // The doctor reports a bad config as one of its checks rather than failing on it.
-        Command::Doctor(args) => Ok(doctor::doctor(cli.config.as_deref(), args.auth).await),
+        Command::Doctor(args) => {
+            Ok(doctor::doctor(cli.config.as_deref(), args.auth, args.deep).await)
+        }
         Command::Sync(args) => sync::run(load()?, args).await,
         Command::Servers(args) => servers(load()?, args).await,
         Command::Login(args) => login(load()?, args).await,

@@ -13,8 +13,9 @@ use sharesync::apply::{
     apply, plan_undo, undo, ApplyError, ApplyJob, Progress, RunReport, UndoAction, UndoJob,
 };
 use sharesync::config::{Config, PairConfig};
+use sharesync::guard::OverLimit;
 use sharesync::model::{MachineId, ServerRef};
-use sharesync::plan::{Plan, PlanError, PLAN_SCHEMA};
+use sharesync::plan::{Plan, PlanError, PlanOptions, PLAN_SCHEMA};
 use sharesync::session::Session;
 use sharesync::store::{RunDetail, RunId, RunRecord, Store, StoreError, Trigger};
 
@@ -31,6 +32,9 @@ pub struct ApplyArgs {
     /// The configured [[pair]] the plan was made for (its aliases, exclusions, new_share).
     #[arg(long)]
     pair: Option<String>,
+    /// Go over the blast-radius limits in [limits] for this run.
+    #[arg(long)]
+    allow_large: bool,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -61,14 +65,14 @@ pub struct RunsArgs {
 }
 
 /// Who is running this command, for the record (`cli:<login name>`).
-fn trigger() -> Trigger {
+pub fn trigger() -> Trigger {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "unknown".into());
     Trigger::cli(&user)
 }
 
-fn open_store(config: &Config) -> Result<Store, Failure> {
+pub fn open_store(config: &Config) -> Result<Store, Failure> {
     Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))
 }
 
@@ -120,7 +124,8 @@ pub async fn apply_file(config: Config, args: ApplyArgs) -> Result<ExitCode, Fai
         plan.source.name,
         plan.dest.name
     );
-    apply_after_plan(&config, &session, &pair, &plan, only).await
+    let options = pair.plan_options(only);
+    apply_after_plan(&config, &session, &pair, &plan, options, args.allow_large).await
 }
 
 /// The apply step after a plan was shown (`sync --apply`, `apply FILE`): stale check, writes,
@@ -130,7 +135,8 @@ pub async fn apply_after_plan(
     session: &Session,
     pair: &PairConfig,
     plan: &Plan,
-    only_users: Vec<String>,
+    options: PlanOptions,
+    allow_large: bool,
 ) -> Result<ExitCode, Failure> {
     if plan.summary.users_to_update == 0 {
         println!("Nothing to apply: every account is in sync.");
@@ -138,9 +144,8 @@ pub async fn apply_after_plan(
     }
     let store = open_store(config)?;
     let (source, dest) = (server_ref(&plan.source), server_ref(&plan.dest));
-    let options = pair.plan_options(only_users);
     let trigger = trigger();
-    let job = ApplyJob::new(
+    let mut job = ApplyJob::new(
         &pair.name,
         &source,
         &dest,
@@ -149,6 +154,7 @@ pub async fn apply_after_plan(
         &config.limits,
         &trigger,
     );
+    job.allow_over_limits = allow_large;
     let display = Display::new(plan.summary.users_to_update);
     let result = apply(&session.client, &store, &job, |p| display.show(p)).await;
     display.finish();
@@ -179,11 +185,23 @@ pub async fn apply_after_plan(
             filters.join(", "),
             plan.source.name
         ))),
+        Err(ApplyError::OverLimit(over)) => Err(Failure(over_limit_message(&over))),
         Err(e @ ApplyError::TokenRejected { run: Some(run) }) => Err(Failure(format!(
             "{e} (run {run} stopped; `sharesync runs {run}` shows what was done)"
         ))),
         Err(e) => Err(Failure(e.to_string())),
     }
+}
+
+/// A refusal over a blast-radius limit: which limit, the numbers, and the two ways on.
+fn over_limit_message(over: &OverLimit) -> String {
+    let keys: Vec<&str> = over.exceeded.iter().map(|e| e.limit.key()).collect();
+    format!(
+        "not applied: the run is over the blast-radius limit ({}). Nothing was written. \
+         To apply this plan anyway, run again with --allow-large, or raise {} in the config (0 turns a limit off).",
+        over.numbers(),
+        keys.join(" / ")
+    )
 }
 
 fn exit_for(report: &RunReport) -> ExitCode {

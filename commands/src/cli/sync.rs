@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use sharesync::config::{Config, PairConfig};
+use sharesync::guard::{Baselines, ReadSize};
+use sharesync::session::SessionError;
 
 use super::{connect, render, AuthArgs, Failure};
 
@@ -31,6 +33,13 @@ pub struct SyncArgs {
     /// Apply the plan after printing it (stale-checked, recorded; see `sharesync runs`).
     #[arg(long)]
     apply: bool,
+    /// plex.tv's answer changed a lot since the last run, and that is real: take this read as
+    /// the servers' new baseline instead of refusing it.
+    #[arg(long)]
+    accept_change: bool,
+    /// With --apply: go over the blast-radius limits in [limits] for this run.
+    #[arg(long, requires = "apply")]
+    allow_large: bool,
     #[command(flatten)]
     auth: AuthArgs,
 }
@@ -55,10 +64,30 @@ fn choose_pair(config: &Config, args: &SyncArgs) -> Result<PairConfig, Failure> 
 pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
     let (config, session, _sandbox) = connect(config, &args.auth).await?;
     let pair = choose_pair(&config, &args)?;
-    let (_state, plan) = session
-        .plan_pair(&pair, args.only_users.clone())
+    let store = super::runs::open_store(&config)?;
+    let baselines = if args.accept_change {
+        Baselines::Accept
+    } else {
+        Baselines::Check
+    };
+    let (state, plan) = session
+        .plan_pair_checked(&pair, args.only_users.clone(), &store, baselines)
         .await
-        .map_err(|e| Failure(e.to_string()))?;
+        .map_err(|e| match e {
+            SessionError::ReadLooksWrong(wrong) if wrong.acceptable() => Failure(format!(
+                "{wrong}. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
+            )),
+            e => Failure(e.to_string()),
+        })?;
+    if args.accept_change {
+        for s in [&state.source, &state.dest] {
+            eprintln!(
+                "Accepted as {}'s new baseline: {}.",
+                s.server.name,
+                ReadSize::of(s)
+            );
+        }
+    }
     if let Some(path) = &args.save_plan {
         let json = serde_json::to_string_pretty(&plan)?;
         std::fs::write(path, json + "\n")
@@ -70,8 +99,16 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
         print!("{}", render::plan(&plan, args.apply));
     }
     if args.apply {
-        return super::runs::apply_after_plan(&config, &session, &pair, &plan, args.only_users)
-            .await;
+        let options = pair.plan_options(args.only_users);
+        return super::runs::apply_after_plan(
+            &config,
+            &session,
+            &pair,
+            &plan,
+            options,
+            args.allow_large,
+        )
+        .await;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -173,6 +173,8 @@ async fn run(
         who,
     );
     job.limiter = Some(&data.limiter);
+    // The admin pressed Confirm on a page that named any limit the plan goes over.
+    job.allow_over_limits = true;
 
     // Progress: the executor reports through a callback; a separate task edits the message at
     // most every PROGRESS_EVERY with the latest state.

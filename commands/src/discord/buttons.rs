@@ -10,6 +10,8 @@ use super::errors::{redact, Error};
 use super::ids::{Action, CustomId};
 use super::render::{self, Page};
 use super::Data;
+use sharesync::config::Limits;
+use sharesync::guard::{baseline::accept_server, check_limits};
 use sharesync::store::{PlanStatus, StoredPlan};
 
 pub async fn event_handler(
@@ -130,6 +132,9 @@ async fn handle(
         tracing::info!(user = %press.user.id, button = %press.data.custom_id, "refused: {refusal}");
         return ephemeral(ctx, press, &refusal.to_string()).await;
     }
+    if id.action == Action::AcceptChange {
+        return accept_change(ctx, data, press, &id.plan_id).await;
+    }
     let Some(stored) = data.store.stored_plan(&id.plan_id)? else {
         return ephemeral(
             ctx,
@@ -197,12 +202,58 @@ async fn handle(
             update(
                 ctx,
                 press,
-                &render::confirm_page(&stored.plan, &context, back_to),
+                &confirm_page(&stored, &data.config.limits, back_to),
             )
             .await
         }
         Action::Confirm => super::apply::confirm(ctx, data, press, stored).await,
+        Action::AcceptChange => accept_change(ctx, data, press, &id.plan_id).await,
     }
+}
+
+/// The Confirm page; over a blast-radius limit it names the limit and the numbers first, so
+/// Confirm goes over it knowingly. The stored plan lists every account with source access
+/// unless it was made for some accounts only; then the fraction is taken of those (stricter).
+pub fn confirm_page(stored: &StoredPlan, limits: &Limits, back_to: usize) -> Page {
+    let mut context = plan_context(stored);
+    if let Err(over) = check_limits(&stored.plan, stored.plan.users.len(), limits) {
+        context.note = Some(format!(
+            "⚠️ **Over the blast-radius limit**: {}. Confirm goes over it for this plan only.",
+            render::escape(&over.numbers())
+        ));
+    }
+    render::confirm_page(&stored.plan, &context, back_to)
+}
+
+/// An admin says a server really changed: read it now and make that read its baseline.
+async fn accept_change(
+    ctx: &serenity::Context,
+    data: &Data,
+    press: &serenity::ComponentInteraction,
+    machine_id: &str,
+) -> Result<(), Error> {
+    let session = data
+        .session()
+        .await
+        .map_err(super::commands::session_error)?;
+    let server = session
+        .find_server(machine_id)
+        .await
+        .map_err(super::commands::session_error)?;
+    let size = accept_server(&session.client, &data.store, &server)
+        .await
+        .map_err(|e| super::errors::user(format!("Nothing was accepted: {e}")))?;
+    tracing::info!(user = %press.user.id, server = %server.name, "read accepted as the new baseline");
+    let page = render::notice(
+        &format!("{}: change accepted", server.name),
+        &format!(
+            "<@{}> accepted {} as it is now ({size}) as its new baseline. The next run plans from it.",
+            press.user.id,
+            render::escape(&server.name)
+        ),
+        true,
+    );
+    update(ctx, press, &page).await
 }
 
 /// The page the message currently shows, from its footer ("page 2/5"), for Back.

@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use poise::serenity_prelude as serenity;
+use sharesync::guard::Baselines;
 use sharesync::session::SessionError;
 
 use super::errors::{user, Context, Error};
@@ -51,6 +52,16 @@ pub fn session_error(e: SessionError) -> Error {
         return user(format!(
             "{}. Nothing was read or changed.",
             sharesync::session::TOKEN_REJECTED
+        ));
+    }
+    if let SessionError::ReadLooksWrong(wrong) = &e {
+        return user(format!(
+            "{wrong}. Nothing was changed.{}",
+            if wrong.acceptable() {
+                " If the change is real, run `sharesync sync --accept-change` (or press Accept on a scheduled run's notice) to make this read the new baseline."
+            } else {
+                ""
+            }
         ));
     }
     user(format!("{e}. Nothing was changed."))
@@ -183,7 +194,7 @@ async fn plan_and_post(
         .clone();
     let session = data.session().await.map_err(session_error)?;
     let (_state, plan) = session
-        .plan_pair(&pair, only.clone())
+        .plan_pair_checked(&pair, only.clone(), &data.store, Baselines::Check)
         .await
         .map_err(session_error)?;
     let stored = data.store.insert_plan(
@@ -254,7 +265,7 @@ pub async fn sync_apply(
     if stored.plan.to_update().next().is_none() {
         return Err(user("That plan has nothing to grant."));
     }
-    let page = render::confirm_page(&stored.plan, &plan_context(&stored), 0);
+    let page = super::buttons::confirm_page(&stored, &data.config.limits, 0);
     ctx.send(reply(&page)).await?;
     Ok(())
 }
@@ -481,6 +492,24 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
         },
     ));
     fields.push((
+        "Last deep check".into(),
+        match data.store.last_deep_check()? {
+            None => "never: run `sharesync doctor --deep`, or add a schedule with mode = \"check\""
+                .into(),
+            Some(c) => format!(
+                "{} {} UTC by {}: {}",
+                if c.disagreements == 0 {
+                    "✅"
+                } else {
+                    "⚠️"
+                },
+                c.checked_at.format("%Y-%m-%d %H:%M"),
+                render::trigger_label(&Trigger::parse(&c.checked_by)),
+                render::escape(&c.summary)
+            ),
+        },
+    ));
+    fields.push((
         "Next scheduled runs".into(),
         if data.config.schedules.is_empty() {
             "no schedules configured".into()
@@ -488,7 +517,7 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
             super::scheduled::upcoming_lines(&data.config.schedules, Utc::now(), 2).join("\n")
         },
     ));
-    // Six fields share the 6,000 characters of an embed: each gets an equal part.
+    // The fields share the 6,000 characters of an embed: each gets an equal part.
     let per_field = (render::MESSAGE_EMBED_TOTAL_MAX - 400) / fields.len().max(1);
     let embed = render::EmbedSpec {
         title: "sharesync status".into(),

@@ -23,10 +23,13 @@ pub enum Action {
     Back,
     Cancel,
     Download,
+    /// A read looked wrong and the change is real: re-read this server (the id is its
+    /// machineIdentifier, not a plan) and make that read its baseline.
+    AcceptChange,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 8] = [
         Action::Prev,
         Action::Next,
         Action::Apply,
@@ -34,6 +37,7 @@ impl Action {
         Action::Back,
         Action::Cancel,
         Action::Download,
+        Action::AcceptChange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +49,7 @@ impl Action {
             Action::Back => "back",
             Action::Cancel => "cancel",
             Action::Download => "download",
+            Action::AcceptChange => "accept-change",
         }
     }
 

@@ -8,6 +8,7 @@ use sharesync::restrictions;
 
 use super::ids::{Action, CustomId};
 use sharesync::apply::RunReport;
+use sharesync::guard::ReadLooksWrong;
 use sharesync::store::{AccountResult, PlanStatus, Trigger};
 
 pub const TITLE_MAX: usize = 256;
@@ -551,6 +552,9 @@ pub fn confirm_page(plan: &Plan, ctx: &PlanContext, back_to: usize) -> Page {
         escape(&ellipsis(&plan.source.name, 100)),
         escape(&ellipsis(&plan.dest.name, 100)),
     );
+    if let Some(note) = &ctx.note {
+        description = format!("{note}\n\n{description}");
+    }
     let names: Vec<String> = plan.to_update().take(20).map(account_line).collect();
     if !names.is_empty() {
         description.push_str("\n\n");
@@ -753,6 +757,27 @@ pub fn notice(title: &str, text: &str, colour_ok: bool) -> Page {
         }],
         rows: vec![],
     }
+}
+
+/// A read that looked wrong: what changed, and one Accept change button per server.
+pub fn read_looks_wrong(title: &str, text: &str, wrong: &ReadLooksWrong) -> Page {
+    let mut page = notice(title, text, false);
+    if wrong.acceptable() {
+        page.rows = vec![wrong
+            .servers
+            .iter()
+            .take(5)
+            .map(|s| {
+                ButtonSpec::new(
+                    CustomId::new(Action::AcceptChange, &s.server.machine_id.0),
+                    &ellipsis(&format!("Accept {} as it is now", s.server.name), 80),
+                    Style::Danger,
+                    false,
+                )
+            })
+            .collect()];
+    }
+    page
 }
 
 fn csv_field(s: &str) -> String {

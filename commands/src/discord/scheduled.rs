@@ -67,86 +67,127 @@ async fn announce(
     };
     let mut message =
         serenity::CreateMessage::new().allowed_mentions(serenity::CreateAllowedMentions::new());
-    let page =
-        match &run.outcome {
-            Outcome::ToApprove { plan } => {
-                // Open until the schedule's next run (at least the usual plan lifetime): a nightly
-                // report can be approved in the morning; the stale check still guards the apply.
-                let until_next = run
-                    .next
-                    .map(|n| n - Utc::now())
-                    .unwrap_or(data.settings.plan_ttl);
-                let stored = data.store.insert_plan(
-                    &NewPlan {
-                        pair: &run.schedule.pair,
-                        only_accounts: &[],
-                        created_by: &Trigger::schedule(&run.schedule.name),
-                        lifetime: until_next.max(data.settings.plan_ttl),
-                        plan,
-                    },
-                    Utc::now(),
-                )?;
-                let mut c = plan_context(&stored);
-                c.note = Some(heading(run));
-                render::plan_page(plan, &c, 0)
-            }
-            Outcome::InSync { plan } => render::notice(
-                &format!("{}: in sync", run.schedule.name),
-                &format!(
-                    "{}\n{} → {}: nothing to grant.",
-                    heading(run),
-                    render::escape(&plan.source.name),
-                    render::escape(&plan.dest.name)
-                ),
-                true,
+    let page = match &run.outcome {
+        Outcome::ToApprove { plan } | Outcome::OverLimit { plan, .. } => {
+            // Open until the schedule's next run (at least the usual plan lifetime): a nightly
+            // report can be approved in the morning; the stale check still guards the apply.
+            let until_next = run
+                .next
+                .map(|n| n - Utc::now())
+                .unwrap_or(data.settings.plan_ttl);
+            let stored = data.store.insert_plan(
+                &NewPlan {
+                    pair: &run.schedule.pair,
+                    only_accounts: &[],
+                    created_by: &Trigger::schedule(&run.schedule.name),
+                    lifetime: until_next.max(data.settings.plan_ttl),
+                    plan,
+                },
+                Utc::now(),
+            )?;
+            let mut c = plan_context(&stored);
+            c.note = Some(match &run.outcome {
+                    Outcome::OverLimit { over, .. } => format!(
+                        "{}\n⚠️ **Not applied: over the blast-radius limit** ({}). Nothing was written. Press Apply to go over it for this plan, or raise the limit in the config.",
+                        heading(run),
+                        render::escape(&over.numbers())
+                    ),
+                    _ => heading(run),
+                });
+            render::plan_page(plan, &c, 0)
+        }
+        Outcome::InSync { plan } => render::notice(
+            &format!("{}: in sync", run.schedule.name),
+            &format!(
+                "{}\n{} → {}: nothing to grant.",
+                heading(run),
+                render::escape(&plan.source.name),
+                render::escape(&plan.dest.name)
             ),
-            Outcome::Applied { plan, report } => {
-                let lines = render::result_lines(report);
-                let note =
-                    format!(
+            true,
+        ),
+        Outcome::Applied { plan, report } => {
+            let lines = render::result_lines(report);
+            let note = format!(
                 "{}\nRun #{} · {} · {} account(s) updated · {} librar{} granted · {} failed",
                 heading(run),
                 report.run,
                 report.status.as_str(),
                 report.summary.accounts_updated,
                 report.summary.libraries_changed,
-                if report.summary.libraries_changed == 1 { "y" } else { "ies" },
+                if report.summary.libraries_changed == 1 {
+                    "y"
+                } else {
+                    "ies"
+                },
                 report.summary.accounts_failed + report.summary.accounts_partial,
             );
-                message = message.add_file(serenity::CreateAttachment::bytes(
-                    render::run_csv(report).into_bytes(),
-                    format!("sharesync-run-{}.csv", report.run),
-                ));
-                let total = lines.len();
-                let mut page = render::run_page(
-                    plan,
-                    &format!("run #{}", report.run),
-                    &lines,
-                    total,
-                    total,
-                    true,
-                    Some(&note),
+            message = message.add_file(serenity::CreateAttachment::bytes(
+                render::run_csv(report).into_bytes(),
+                format!("sharesync-run-{}.csv", report.run),
+            ));
+            let total = lines.len();
+            let mut page = render::run_page(
+                plan,
+                &format!("run #{}", report.run),
+                &lines,
+                total,
+                total,
+                true,
+                Some(&note),
+            );
+            // The results are attached; there is no stored plan to download.
+            page.rows.clear();
+            if let Some(embed) = page.embeds.first_mut() {
+                embed.footer = format!(
+                    "Run #{}: every account's result is in the attached CSV",
+                    report.run
                 );
-                // The results are attached; there is no stored plan to download.
-                page.rows.clear();
-                if let Some(embed) = page.embeds.first_mut() {
-                    embed.footer = format!(
-                        "Run #{}: every account's result is in the attached CSV",
-                        report.run
-                    );
-                }
-                page
             }
-            Outcome::Failed { reason } => render::notice(
-                &format!("{}: could not run", run.schedule.name),
-                &format!(
-                    "{}\n{}",
-                    heading(run),
-                    render::escape(&redact(reason, &data.secrets))
-                ),
-                false,
+            page
+        }
+        Outcome::ReadLooksWrong { wrong, .. } => render::read_looks_wrong(
+            &format!("{}: stopped, the read looks wrong", run.schedule.name),
+            &format!(
+                "{}\n{}\nNothing was planned or written. Check with `sharesync doctor`. This is posted once; later runs stay quiet while the refusal is the same.{}",
+                heading(run),
+                render::escape(&redact(&wrong.to_string(), &data.secrets)),
+                if wrong.acceptable() {
+                    " If the change is real, accept it below: that read becomes the new baseline."
+                } else {
+                    ""
+                }
             ),
-        };
+            wrong,
+        ),
+        Outcome::Checked { check } => {
+            let agree = check.disagreements() == 0;
+            let mut lines: Vec<String> = check.lines().iter().map(|l| render::escape(l)).collect();
+            lines.push(if agree {
+                render::escape(&check.summary())
+            } else {
+                "One family is answering wrongly: compare with Plex Web, and hold scheduled applies until they agree (`sharesync doctor --deep` shows the fix).".into()
+            });
+            render::notice(
+                &format!(
+                    "{}: API families {}",
+                    run.schedule.name,
+                    if agree { "agree" } else { "disagree" }
+                ),
+                &format!("{}\n{}", heading(run), lines.join("\n")),
+                agree,
+            )
+        }
+        Outcome::Failed { reason } => render::notice(
+            &format!("{}: could not run", run.schedule.name),
+            &format!(
+                "{}\n{}",
+                heading(run),
+                render::escape(&redact(reason, &data.secrets))
+            ),
+            false,
+        ),
+    };
     post(http, channel, message, &page).await
 }
 

@@ -1,0 +1,299 @@
+//! A read that looks wrong stops the run. plex.tv has answered short lists, empty catalogues and
+//! vanished fields to every tool in this space; planning from such a read would grant wrongly or
+//! create shares for everyone. So the size of each server's last good read (accounts with access,
+//! shares, libraries) is kept in the store; a new read far below it is read once more, and if it
+//! still looks wrong nothing is planned from it. An admin who knows the change is real accepts
+//! it, and that read becomes the new baseline.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{ServerRef, ServerSharing, SharingState};
+use crate::plex::{PlexClient, PlexError};
+use crate::store::{Store, StoreError};
+
+/// A server's read, in the numbers the guard compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSize {
+    /// Accounts that see at least one library.
+    pub accounts: usize,
+    /// Shares of any kind (pending ones too).
+    pub shares: usize,
+    pub libraries: usize,
+}
+
+impl ReadSize {
+    pub fn of(sharing: &ServerSharing) -> ReadSize {
+        let libraries = &sharing.server.libraries;
+        ReadSize {
+            accounts: sharing
+                .shares
+                .values()
+                .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
+                .count(),
+            shares: sharing.shares.len(),
+            libraries: libraries.len(),
+        }
+    }
+}
+
+/// The last good read of a server, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    pub server: ServerRef,
+    pub size: ReadSize,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// One number that fell too far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Drop {
+    /// "shares", "accounts with access" or "libraries".
+    pub what: &'static str,
+    pub before: usize,
+    pub now: usize,
+}
+
+impl fmt::Display for Drop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} last run, {} now",
+            self.before, self.what, self.now
+        )
+    }
+}
+
+/// Share and account counts may fall by at most a third between two reads (from this many up;
+/// below it one or two people leaving is not a pattern).
+pub const DROP_FROM: usize = 3;
+
+/// How `now` looks against `before`: every number that fell too far. Empty: it looks fine.
+/// Shares or accounts with access down by more than a third, or the catalogue empty or down
+/// by more than half, look wrong. Growth never does (sharesync's own runs add shares).
+pub fn drops(before: &ReadSize, now: &ReadSize) -> Vec<Drop> {
+    let mut out = Vec::new();
+    for (what, b, n) in [
+        ("shares", before.shares, now.shares),
+        ("accounts with access", before.accounts, now.accounts),
+    ] {
+        if b >= DROP_FROM && n * 3 < b * 2 {
+            out.push(Drop {
+                what,
+                before: b,
+                now: n,
+            });
+        }
+    }
+    let (b, n) = (before.libraries, now.libraries);
+    if b > 0 && (n == 0 || n * 2 < b) {
+        out.push(Drop {
+            what: "libraries",
+            before: b,
+            now: n,
+        });
+    }
+    out
+}
+
+/// One server whose read looks wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuspectServer {
+    pub server: ServerRef,
+    pub baseline: Baseline,
+    pub now: ReadSize,
+    /// Never empty.
+    pub drops: Vec<Drop>,
+}
+
+impl fmt::Display for SuspectServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let drops: Vec<String> = self.drops.iter().map(ToString::to_string).collect();
+        write!(f, "{}: {}", self.server.name, drops.join(", "))
+    }
+}
+
+/// Both reads (the first and the one re-read) looked wrong; nothing was planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} — plex.tv may be answering wrongly; nothing was planned. Run `sharesync doctor`", self.what())]
+pub struct ReadLooksWrong {
+    /// Servers far below their last good read (an admin may accept those).
+    pub servers: Vec<SuspectServer>,
+    /// Or: the client's own checks found the read incomplete each time it read (an empty
+    /// catalogue on a server with shares, a share naming a library the catalogue lacks).
+    /// Nothing to accept: plex.tv has to answer whole again.
+    pub incomplete: Option<String>,
+}
+
+impl ReadLooksWrong {
+    fn what(&self) -> String {
+        let mut parts: Vec<String> = self.servers.iter().map(ToString::to_string).collect();
+        parts.extend(self.incomplete.clone());
+        parts.join("; ")
+    }
+
+    /// Whether accepting the read as a new baseline would let the next run plan.
+    pub fn acceptable(&self) -> bool {
+        self.incomplete.is_none() && !self.servers.is_empty()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GuardedReadError {
+    #[error(transparent)]
+    Plex(#[from] PlexError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    LooksWrong(#[from] ReadLooksWrong),
+}
+
+/// Whether a read is held to the baselines, or is an admin's acknowledgement of a real change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baselines {
+    Check,
+    /// Take this read as the new baseline whatever it looks like.
+    Accept,
+}
+
+/// The servers of `state` whose read looks wrong against their stored baselines.
+pub fn suspects(store: &Store, state: &SharingState) -> Result<Vec<SuspectServer>, StoreError> {
+    let mut out = Vec::new();
+    for sharing in [&state.source, &state.dest] {
+        let Some(baseline) = store.read_baseline(&sharing.server.machine_id)? else {
+            continue; // first read of this server: nothing to compare with
+        };
+        let now = ReadSize::of(sharing);
+        let drops = drops(&baseline.size, &now);
+        if !drops.is_empty() {
+            out.push(SuspectServer {
+                server: sharing.server.reference(),
+                baseline,
+                now,
+                drops,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Record both servers of `state` as their last good read.
+pub fn record(store: &Store, state: &SharingState) -> Result<(), StoreError> {
+    for sharing in [&state.source, &state.dest] {
+        store.record_baseline(&sharing.server.reference(), &ReadSize::of(sharing))?;
+    }
+    Ok(())
+}
+
+/// Read both servers for planning, held to their baselines: a read that looks wrong is read
+/// once more; if it still does, [`ReadLooksWrong`]. A read that passes (or is accepted) becomes
+/// the new baseline.
+pub async fn read_sharing_checked(
+    client: &PlexClient,
+    store: &Store,
+    source: &ServerRef,
+    dest: &ServerRef,
+    mode: Baselines,
+) -> Result<SharingState, GuardedReadError> {
+    // The client has already read again when it found a read incomplete.
+    let read = || async {
+        client
+            .read_sharing(source, dest)
+            .await
+            .map_err(|e| match e {
+                PlexError::Incomplete(why) => GuardedReadError::LooksWrong(ReadLooksWrong {
+                    servers: vec![],
+                    incomplete: Some(why),
+                }),
+                e => e.into(),
+            })
+    };
+    let mut state = read().await?;
+    if mode == Baselines::Check && !suspects(store, &state)?.is_empty() {
+        tracing::warn!("a read looks wrong against the last good one; reading again");
+        state = read().await?;
+        let servers = suspects(store, &state)?;
+        if !servers.is_empty() {
+            return Err(ReadLooksWrong {
+                servers,
+                incomplete: None,
+            }
+            .into());
+        }
+    }
+    record(store, &state)?;
+    Ok(state)
+}
+
+/// An admin's acknowledgement that `server` really changed: read it now and make that read its
+/// baseline, whatever it looks like.
+pub async fn accept_server(
+    client: &PlexClient,
+    store: &Store,
+    server: &ServerRef,
+) -> Result<ReadSize, GuardedReadError> {
+    let (_, sharing) = client.read_server_sharing(server).await?;
+    let size = ReadSize::of(&sharing);
+    store.record_baseline(&sharing.server.reference(), &size)?;
+    Ok(size)
+}
+
+impl fmt::Display for ReadSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} shares, {} accounts with access, {} libraries",
+            self.shares, self.accounts, self.libraries
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(accounts: usize, shares: usize, libraries: usize) -> ReadSize {
+        ReadSize {
+            accounts,
+            shares,
+            libraries,
+        }
+    }
+
+    fn whats(before: ReadSize, now: ReadSize) -> Vec<&'static str> {
+        drops(&before, &now).iter().map(|d| d.what).collect()
+    }
+
+    #[test]
+    fn a_drop_of_more_than_a_third_looks_wrong_and_growth_never_does() {
+        let before = size(400, 412, 8);
+        assert!(
+            whats(before, size(275, 275, 8)).is_empty(),
+            "exactly a third"
+        );
+        assert_eq!(
+            whats(before, size(3, 3, 8)),
+            ["shares", "accounts with access"]
+        );
+        assert_eq!(
+            drops(&before, &size(400, 3, 8))[0].to_string(),
+            "412 shares last run, 3 now"
+        );
+        assert!(whats(before, size(900, 900, 30)).is_empty());
+        // Two of two friends leaving is not a pattern; three of three is.
+        assert!(whats(size(2, 2, 4), size(0, 0, 4)).is_empty());
+        assert_eq!(whats(size(3, 3, 4), size(1, 1, 4)).len(), 2);
+    }
+
+    #[test]
+    fn an_empty_or_mostly_lost_catalogue_looks_wrong() {
+        assert_eq!(whats(size(5, 5, 1), size(5, 5, 0)), ["libraries"]);
+        assert_eq!(whats(size(5, 5, 8), size(5, 5, 3)), ["libraries"]);
+        assert!(
+            whats(size(5, 5, 8), size(5, 5, 4)).is_empty(),
+            "half is not most"
+        );
+        assert!(whats(size(0, 0, 0), size(0, 0, 0)).is_empty());
+    }
+}

@@ -1,0 +1,129 @@
+//! What the guard rails keep between runs: each server's last good read (its size) and the deep
+//! checks' results.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+
+use super::{now_text, parse_time, Store, StoreError, Trigger};
+use crate::guard::baseline::{Baseline, ReadSize};
+use crate::model::{MachineId, ServerRef};
+
+pub(super) const SCHEMA_V3_GUARD_RAILS: &str = r#"
+CREATE TABLE read_baselines (
+    machine_id    TEXT PRIMARY KEY,
+    server_name   TEXT NOT NULL,
+    accounts      INTEGER NOT NULL,
+    shares        INTEGER NOT NULL,
+    libraries     INTEGER NOT NULL,
+    recorded_at   TEXT NOT NULL
+);
+
+CREATE TABLE deep_checks (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    checked_at    TEXT NOT NULL,
+    checked_by    TEXT NOT NULL,
+    disagreements INTEGER NOT NULL,
+    summary       TEXT NOT NULL
+);
+"#;
+
+/// One `doctor --deep` cross-check of the API families, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeepCheckRecord {
+    pub checked_at: DateTime<Utc>,
+    pub checked_by: String,
+    /// 0: the families agree.
+    pub disagreements: usize,
+    /// One line: "agree" or the disagreements, shortened.
+    pub summary: String,
+}
+
+fn count(v: usize) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Store {
+    /// A server's last good read; `None` before the first.
+    pub fn read_baseline(&self, server: &MachineId) -> Result<Option<Baseline>, StoreError> {
+        let row: Option<(String, i64, i64, i64, String)> = self
+            .lock()
+            .query_row(
+                "SELECT server_name, accounts, shares, libraries, recorded_at
+                 FROM read_baselines WHERE machine_id = ?1",
+                params![server.0],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((name, accounts, shares, libraries, at)) = row else {
+            return Ok(None);
+        };
+        let n = |v: i64| usize::try_from(v).map_err(|_| StoreError::Corrupt(format!("count {v}")));
+        Ok(Some(Baseline {
+            server: ServerRef {
+                name,
+                machine_id: server.clone(),
+            },
+            size: ReadSize {
+                accounts: n(accounts)?,
+                shares: n(shares)?,
+                libraries: n(libraries)?,
+            },
+            recorded_at: parse_time(&at)?,
+        }))
+    }
+
+    /// Make `size` the server's last good read.
+    pub fn record_baseline(&self, server: &ServerRef, size: &ReadSize) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO read_baselines
+                 (machine_id, server_name, accounts, shares, libraries, recorded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(machine_id) DO UPDATE SET server_name = ?2, accounts = ?3, shares = ?4,
+                 libraries = ?5, recorded_at = ?6",
+            params![
+                server.machine_id.0,
+                server.name,
+                count(size.accounts),
+                count(size.shares),
+                count(size.libraries),
+                now_text()
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn record_deep_check(
+        &self,
+        by: &Trigger,
+        disagreements: usize,
+        summary: &str,
+    ) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO deep_checks (checked_at, checked_by, disagreements, summary)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![now_text(), by.as_str(), count(disagreements), summary],
+        )?;
+        Ok(())
+    }
+
+    pub fn last_deep_check(&self) -> Result<Option<DeepCheckRecord>, StoreError> {
+        let row: Option<(String, String, i64, String)> = self
+            .lock()
+            .query_row(
+                "SELECT checked_at, checked_by, disagreements, summary
+                 FROM deep_checks ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let Some((at, by, disagreements, summary)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(DeepCheckRecord {
+            checked_at: parse_time(&at)?,
+            checked_by: by,
+            disagreements: usize::try_from(disagreements).unwrap_or(0),
+            summary,
+        }))
+    }
+}
