@@ -1498,8 +1498,8 @@ fn scenario_errors_name_the_key() {
     ));
 }
 
-/// Issue 11's strictness: chosen v2 reads leave `sharingSettings` out (share and `invited`, the
-/// legacy read keeps them); both creates take settings; a managed user with a restriction
+/// Strictness about settings: chosen v2 reads leave a share's `sharingSettings` out (its
+/// `invited` carries different, account-level ones; the legacy read keeps them); both creates take settings; a managed user with a restriction
 /// profile refuses label filters on create and on a v2 update, with nothing written.
 #[tokio::test]
 async fn omitted_settings_and_restriction_profiles() {
@@ -1548,7 +1548,10 @@ async fn omitted_settings_and_restriction_profiles() {
     };
     let alice = find(alice_share);
     assert!(alice["sharingSettings"].is_null(), "{alice}");
-    assert!(alice["invited"]["sharingSettings"].is_null(), "{alice}");
+    // `invited` carries the account's settings, which differ from the share's.
+    let invited = &alice["invited"]["sharingSettings"];
+    assert_eq!(invited["allowSync"], false, "{alice}");
+    assert_eq!(invited["filterMovies"], serde_json::Value::Null, "{alice}");
     let kiddo = find(kiddo_share);
     assert_eq!(kiddo["sharingSettings"]["filterMovies"], "contentRating=G");
     // Legacy: the attributes are there.

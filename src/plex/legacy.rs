@@ -147,15 +147,15 @@ struct SharedServer {
     email: Option<String>,
     #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
     all_libraries: bool,
-    /// Absent: this SharedServer carries no settings (the read did not return them).
+    // Each attribute is `None` when absent: settings are known only when all are there.
     #[serde(rename = "@allowSync", default, deserialize_with = "flag_opt")]
     allow_sync: Option<bool>,
-    #[serde(rename = "@allowCameraUpload", default, deserialize_with = "flag")]
-    allow_camera_upload: bool,
-    #[serde(rename = "@allowChannels", default, deserialize_with = "flag")]
-    allow_channels: bool,
-    #[serde(rename = "@allowSubtitleAdmin", default, deserialize_with = "flag")]
-    allow_subtitle_admin: bool,
+    #[serde(rename = "@allowCameraUpload", default, deserialize_with = "flag_opt")]
+    allow_camera_upload: Option<bool>,
+    #[serde(rename = "@allowChannels", default, deserialize_with = "flag_opt")]
+    allow_channels: Option<bool>,
+    #[serde(rename = "@allowSubtitleAdmin", default, deserialize_with = "flag_opt")]
+    allow_subtitle_admin: Option<bool>,
     #[serde(rename = "@allowTuners", default, deserialize_with = "u64_opt")]
     allow_tuners: Option<u64>,
     #[serde(rename = "@filterMovies", default, deserialize_with = "string_opt")]
@@ -173,19 +173,20 @@ struct SharedServer {
 }
 
 impl SharedServer {
-    /// `None` when plex.tv left the settings out (no `allowSync` attribute): never defaults.
+    /// `None` unless every settings attribute is there: a missing one (a filter above all)
+    /// read as its default would make the share look less restricted than it is.
     fn settings(&self) -> Option<SharingSettings> {
         Some(SharingSettings {
             allow_sync: self.allow_sync?,
-            allow_camera_upload: self.allow_camera_upload,
-            allow_channels: self.allow_channels,
-            allow_subtitle_admin: self.allow_subtitle_admin,
-            allow_tuners: self.allow_tuners.unwrap_or(0).min(u8::MAX as u64) as u8,
-            filter_movies: self.filter_movies.clone(),
-            filter_music: self.filter_music.clone(),
-            filter_television: self.filter_television.clone(),
-            filter_photos: self.filter_photos.clone(),
-            filter_all: self.filter_all.clone(),
+            allow_camera_upload: self.allow_camera_upload?,
+            allow_channels: self.allow_channels?,
+            allow_subtitle_admin: self.allow_subtitle_admin?,
+            allow_tuners: self.allow_tuners?.min(u8::MAX as u64) as u8,
+            filter_movies: Some(self.filter_movies.clone()?),
+            filter_music: Some(self.filter_music.clone()?),
+            filter_television: Some(self.filter_television.clone()?),
+            filter_photos: Some(self.filter_photos.clone()?),
+            filter_all: Some(self.filter_all.clone()?),
         })
     }
 }
@@ -670,7 +671,9 @@ mod tests {
             alice.access,
             Access::Libraries([LibraryId(118181362)].into())
         );
-        assert!(alice.settings.as_ref().unwrap().allow_sync);
+        // alice's SharedServer has `allowSync` and `filterMovies` but not the other settings
+        // attributes: partial settings are not known settings.
+        assert_eq!(alice.settings, None);
         assert_eq!(accounts[&AccountId(42)].kind, AccountKind::Friend);
         let bob = &sharing.shares[&AccountId(43)];
         assert_eq!(bob.access, Access::Libraries(BTreeSet::new()));

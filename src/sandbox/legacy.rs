@@ -290,7 +290,8 @@ fn shared_server(w: &World, server: &ServerRecord, s: &ShareRecord) -> El {
         None => el.attr("username", "").attr("email", opt(&s.invited_email)),
     };
     let st = &s.settings;
-    el.attr("accessToken", &s.access_token)
+    let el = el
+        .attr("accessToken", &s.access_token)
         .attr("name", &server.name)
         .attr(
             "acceptedAt",
@@ -304,9 +305,14 @@ fn shared_server(w: &World, server: &ServerRecord, s: &ShareRecord) -> El {
         .flag("allowSubtitleAdmin", st.allow_subtitle_admin)
         .flag("owned", true)
         .flag("allLibraries", s.all_libraries)
-        .attr("filterAll", opt(&st.filter_all))
-        .attr("filterMovies", opt(&st.filter_movies))
-        .attr("filterMusic", opt(&st.filter_music))
+        .attr("filterAll", opt(&st.filter_all));
+    // A share in `World::partial_settings` comes without its `filterMovies` attribute.
+    let el = if w.partial_settings.contains(&s.id) {
+        el
+    } else {
+        el.attr("filterMovies", opt(&st.filter_movies))
+    };
+    el.attr("filterMusic", opt(&st.filter_music))
         .attr("filterPhotos", opt(&st.filter_photos))
         .attr("filterTelevision", opt(&st.filter_television))
         .children(server.libraries.iter().map(|l| {

@@ -220,9 +220,13 @@ pub struct World {
     pub pins: BTreeMap<u64, PinRecord>,
     /// Failed sign-ins so far; at 5 every sign-in answers 401 code 1031 (reset it to unblock).
     pub signin_failures: u32,
-    /// Share ids whose v2 reads carry `sharingSettings: null`, on the share and on its
-    /// `invited`, as plex.tv's reads sometimes do (issue 11). Legacy reads keep them.
+    /// Share ids whose v2 reads carry `sharingSettings: null` on the share, as plex.tv's reads
+    /// sometimes do; its `invited` then carries different, account-level settings. Legacy
+    /// reads keep them.
     pub omit_settings: BTreeSet<u64>,
+    /// Share ids whose reads carry incomplete settings: v2 `sharingSettings` without
+    /// `allowTuners` and `filterMovies`, legacy `SharedServer` without `filterMovies`.
+    pub partial_settings: BTreeSet<u64>,
     pub(crate) next_share_id: u64,
     pub(crate) next_pin_id: u64,
 }
@@ -239,6 +243,7 @@ impl World {
             pins: BTreeMap::new(),
             signin_failures: 0,
             omit_settings: BTreeSet::new(),
+            partial_settings: BTreeSet::new(),
             next_share_id: FIRST_SHARE_ID,
             next_pin_id: FIRST_PIN_ID,
         }

@@ -224,3 +224,43 @@ async fn without_the_legacy_update_a_share_without_settings_is_not_written() {
     assert_eq!(env.titles(&env.dest, "alice"), ["Movies"]);
     env.check_wire();
 }
+
+/// Settings with a key missing (v2) or a filter attribute missing (legacy) are not known
+/// settings: the destination share's are never sent back as defaults, and no new share is
+/// copied from a source whose filters were not all read.
+#[tokio::test]
+async fn partial_settings_are_never_read_as_defaults() {
+    for family in FAMILIES {
+        let libs = [("Movies", "movie"), ("TV Shows", "show")];
+        let scenario = Scenario::builder()
+            .server("noodle", &libs)
+            .server("doodoo", &libs)
+            .friend("dana")
+            .friend("frank")
+            .share("noodle", "dana", ["Movies", "TV Shows"])
+            .settings(friend_settings())
+            .share("doodoo", "dana", ["Movies"])
+            .settings(friend_settings())
+            .partial_settings()
+            .share("noodle", "frank", ["Movies"])
+            .settings(friend_settings())
+            .partial_settings()
+            .build();
+        let env = env(scenario, family).await;
+        let p = env.plan().await;
+        assert_eq!(user(&p, &env, "dana").outcome, Outcome::Grant);
+        let frank = user(&p, &env, "frank");
+        assert_eq!(frank.outcome, Outcome::Skipped, "{family}: {frank:?}");
+        let report = env.apply(&p).await.expect("apply");
+        assert_eq!(report.count(AccountResult::Applied), 1, "{report:#?}");
+        assert_eq!(env.titles(&env.dest, "dana"), ["Movies", "TV Shows"]);
+        let dana = env.dest_share("dana").unwrap();
+        assert_eq!(
+            dana.settings.filter_movies.as_deref(),
+            Some("label!=Horror")
+        );
+        assert_eq!(dana.settings.allow_tuners, 1);
+        assert!(env.dest_share("frank").is_none(), "{family}");
+        env.check_wire();
+    }
+}
