@@ -1617,12 +1617,16 @@ async fn omitted_settings_and_restriction_profiles() {
     let k = sb.world().shares[&kiddo_share].clone();
     assert_eq!(k.section_ids, BTreeSet::from([movies]), "nothing written");
     assert_eq!(k.settings.filter_movies.as_deref(), Some("contentRating=G"));
-    // Legacy create takes `sharing_settings` ("0"/"1" flags); no label, no refusal.
+    // Legacy create takes `sharing_settings` ("0"/"1" flags) but reads only allowSync,
+    // allowCameraUpload, allowChannels and the movie, TV and music filters: the rest is
+    // ignored. No label, no refusal.
     let r = call("POST", format!("/api/servers/{noodle}/shared_servers"))
         .token(&t)
         .json(json!({"server_id": noodle,
                      "shared_server": {"library_section_ids": [n_movies], "invited_id": kiddo_id},
-                     "sharing_settings": {"filterMovies": "contentRating=G", "allowSync": "1", "allowTuners": "2"}}))
+                     "sharing_settings": {"filterMovies": "contentRating=G", "allowSync": "1", "allowTuners": "2",
+                                          "allowSubtitleAdmin": "1", "filterPhotos": "label!=Private",
+                                          "filterAll": "contentRating=G"}}))
         .send(&sb)
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -1633,7 +1637,18 @@ async fn omitted_settings_and_restriction_profiles() {
         .settings
         .clone();
     assert_eq!(created.filter_movies.as_deref(), Some("contentRating=G"));
-    assert!(created.allow_sync && created.allow_tuners == 2);
+    assert!(created.allow_sync);
+    assert_eq!(created.allow_tuners, 0, "allowTuners ignored");
+    assert!(!created.allow_subtitle_admin, "allowSubtitleAdmin ignored");
+    assert!(
+        created
+            .filter_photos
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty()
+            && created.filter_all.as_deref().unwrap_or_default().is_empty(),
+        "photo and all-libraries filters ignored: {created:?}"
+    );
     // A managed user without a profile may get label filters.
     let teen = account(&w, "Teen");
     let r = call("POST", "/api/v2/shared_servers")

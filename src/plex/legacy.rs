@@ -492,23 +492,29 @@ pub(super) async fn update_share(
     t.send(&req).await.map(|_| ())
 }
 
-/// `sharing_settings` as the legacy create takes them (§5.1): flags as "0"/"1", filters as
-/// strings (a missing filter is "").
-fn legacy_settings(s: &SharingSettings) -> serde_json::Value {
+/// `sharing_settings` as the legacy create takes them: exactly the six keys plex.tv is known to
+/// read there, flags as "0"/"1", filters as strings (a missing filter is ""). It has no photo or
+/// all-libraries filter, so settings with one are refused without sending (a share created
+/// without it would be less restricted than asked). Tuner and subtitle permissions it cannot
+/// carry are left to plex.tv's defaults; the read-back after the create checks the result.
+fn legacy_settings(s: &SharingSettings) -> Result<serde_json::Value, PlexError> {
+    let set = |f: &Option<String>| f.as_deref().is_some_and(|f| !f.trim().is_empty());
+    if set(&s.filter_photos) {
+        return Err(PlexError::RestrictionsNotCarried("photo"));
+    }
+    if set(&s.filter_all) {
+        return Err(PlexError::RestrictionsNotCarried("all-libraries"));
+    }
     let flag = |b: bool| if b { "1" } else { "0" };
     let text = |f: &Option<String>| f.clone().unwrap_or_default();
-    json!({
+    Ok(json!({
         "allowSync": flag(s.allow_sync),
         "allowCameraUpload": flag(s.allow_camera_upload),
         "allowChannels": flag(s.allow_channels),
-        "allowSubtitleAdmin": flag(s.allow_subtitle_admin),
-        "allowTuners": s.allow_tuners.to_string(),
         "filterMovies": text(&s.filter_movies),
         "filterTelevision": text(&s.filter_television),
         "filterMusic": text(&s.filter_music),
-        "filterPhotos": text(&s.filter_photos),
-        "filterAll": text(&s.filter_all),
-    })
+    }))
 }
 
 /// `POST /api/servers/{mid}/shared_servers` by `invited_id`, with `sharing_settings`.
@@ -528,7 +534,7 @@ pub(super) async fn create_share(
     .json(json!({
         "server_id": server.0,
         "shared_server": {"library_section_ids": ids(libraries), "invited_id": account.0},
-        "sharing_settings": legacy_settings(settings),
+        "sharing_settings": legacy_settings(settings)?,
     }));
     let resp = t.send(&req).await?;
     let body: SharedServers = xml(&resp, ROOT)?;

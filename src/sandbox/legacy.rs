@@ -584,7 +584,29 @@ fn create(w: &mut World, req: &Req, mid: &str) -> Reply {
     if invited_id.is_none() && invited_email.is_none() {
         return bad("invited_email or invited_id is required");
     }
-    let settings = wire::parse_settings(body.get("sharing_settings"));
+    // The keys the legacy create is known to read; plex.tv may ignore any other, so the
+    // sandbox does (the stricter side: a photo or all-libraries filter, or a tuner or subtitle
+    // permission, sent here is not applied).
+    const READ_KEYS: [&str; 6] = [
+        "allowSync",
+        "allowCameraUpload",
+        "allowChannels",
+        "filterMovies",
+        "filterTelevision",
+        "filterMusic",
+    ];
+    let read: Option<Value> = body
+        .get("sharing_settings")
+        .and_then(Value::as_object)
+        .map(|m| {
+            Value::Object(
+                m.iter()
+                    .filter(|(k, _)| READ_KEYS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        });
+    let settings = wire::parse_settings(read.as_ref());
     match w.create_share(
         mid,
         invited_id,

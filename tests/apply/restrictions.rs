@@ -264,3 +264,50 @@ async fn partial_settings_are_never_read_as_defaults() {
         env.check_wire();
     }
 }
+
+/// The legacy create has no photo or all-libraries filter: a new share whose source has one is
+/// not created there (nothing sent), and the account says why; v2 creates it with the filter.
+#[tokio::test]
+async fn a_filter_the_legacy_create_cannot_carry_creates_nothing() {
+    for (filter_photos, filter_all) in [
+        (Some("label!=Private"), None),
+        (None, Some("contentRating=G")),
+    ] {
+        for family in FAMILIES {
+            let scenario = Scenario::builder()
+                .server("noodle", &[("Movies", "movie"), ("Photos", "photo")])
+                .server("doodoo", &[("Movies", "movie"), ("Photos", "photo")])
+                .friend("gina")
+                .share("noodle", "gina", ["Movies", "Photos"])
+                .settings(SettingsSpec {
+                    filter_photos: filter_photos.map(String::from),
+                    filter_all: filter_all.map(String::from),
+                    ..friend_settings()
+                })
+                .build();
+            let env = env(scenario, family).await;
+            let p = env.plan().await;
+            assert_eq!(user(&p, &env, "gina").outcome, Outcome::NewShare);
+            let before = env.sandbox.world();
+            let report = env.apply(&p).await.expect("apply");
+            let gina = result(&report, "gina");
+            match family {
+                ApiFamily::Legacy => {
+                    assert_eq!(gina.result, AccountResult::Failed, "{gina:?}");
+                    let reason = gina.reason.as_deref().unwrap_or_default();
+                    assert!(reason.contains("legacy create cannot carry"), "{reason}");
+                    assert!(env.dest_share("gina").is_none());
+                    assert!(env.writes().is_empty(), "{:?}", env.writes());
+                }
+                ApiFamily::V2 => {
+                    assert_eq!(gina.result, AccountResult::Applied, "{gina:?}");
+                    let made = env.dest_share("gina").expect("created").settings;
+                    assert_eq!(made.filter_photos.as_deref(), filter_photos);
+                    assert_eq!(made.filter_all.as_deref(), filter_all);
+                }
+            }
+            check_new_shares(&env, &before, &env.sandbox.world(), true);
+            env.check_wire();
+        }
+    }
+}
