@@ -76,6 +76,10 @@ pub(super) trait Change: Sync {
     fn already_done_text(&self) -> String;
     /// What to send now. `limit`: once an intent is recorded, only libraries in it.
     fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step;
+    /// The restrictions a share it creates must carry.
+    fn new_share_restrictions(&self) -> Option<&SharingSettings> {
+        None
+    }
 
     fn report(
         &self,

@@ -59,8 +59,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultKind, FaultTarget};
 pub use scenario::{LibraryRef, Scenario, ScenarioBuilder, ScenarioError, SettingsSpec};
 pub use world::{
-    AccountRecord, DeviceRecord, PinRecord, SectionRecord, ServerRecord, SettingsRecord,
-    ShareRecord, World,
+    AccountRecord, CreatedSettings, DeviceRecord, PinRecord, SectionRecord, ServerRecord,
+    SettingsRecord, ShareRecord, World,
 };
 
 use faults::FaultQueue;

@@ -151,6 +151,19 @@ impl SettingsRecord {
     }
 }
 
+/// What a create does with the settings it carries, so a client's check of a new share can be
+/// tested against a plex.tv that does not do as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreatedSettings {
+    /// Applied as sent.
+    #[default]
+    Applied,
+    /// Ignored: the new share gets plex.tv's defaults.
+    Ignored,
+    /// Applied, but reads of the new share carry them incomplete (`World::partial_settings`).
+    Partial,
+}
+
 /// One (owned server, invitee) share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareRecord {
@@ -227,6 +240,8 @@ pub struct World {
     /// Share ids whose reads carry incomplete settings: v2 `sharingSettings` without
     /// `allowTuners` and `filterMovies`, legacy `SharedServer` without `filterMovies`.
     pub partial_settings: BTreeSet<u64>,
+    /// What a create does with the settings it carries.
+    pub created_settings: CreatedSettings,
     pub(crate) next_share_id: u64,
     pub(crate) next_pin_id: u64,
 }
@@ -244,6 +259,7 @@ impl World {
             signin_failures: 0,
             omit_settings: BTreeSet::new(),
             partial_settings: BTreeSet::new(),
+            created_settings: CreatedSettings::Applied,
             next_share_id: FIRST_SHARE_ID,
             next_pin_id: FIRST_PIN_ID,
         }
@@ -501,6 +517,13 @@ impl World {
         self.check_labels(account_id, None, &settings)?;
         let id = self.next_share_id();
         let pending = account_id.is_none();
+        let settings = match self.created_settings {
+            CreatedSettings::Ignored => SettingsRecord::reset(),
+            CreatedSettings::Applied | CreatedSettings::Partial => settings,
+        };
+        if self.created_settings == CreatedSettings::Partial {
+            self.partial_settings.insert(id);
+        }
         self.shares.insert(
             id,
             ShareRecord {

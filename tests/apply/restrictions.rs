@@ -3,6 +3,7 @@
 //! and new shares carry their source share's restrictions or are not created.
 
 use super::*;
+use sharesync::sandbox::CreatedSettings;
 
 fn kid_settings() -> SettingsSpec {
     SettingsSpec {
@@ -307,6 +308,49 @@ async fn a_filter_the_legacy_create_cannot_carry_creates_nothing() {
                 }
             }
             check_new_shares(&env, &before, &env.sandbox.world(), true);
+            env.check_wire();
+        }
+    }
+}
+
+/// The read-back checks a new share's restrictions against the planned ones: looser fails the
+/// account (the share stays), settings the read does not return are said, never assumed.
+#[tokio::test]
+async fn a_new_shares_restrictions_are_checked_after_the_create() {
+    for family in FAMILIES {
+        for created in [CreatedSettings::Ignored, CreatedSettings::Partial] {
+            let scenario = Scenario::builder()
+                .server("noodle", &[("Movies", "movie")])
+                .server("doodoo", &[("Movies", "movie")])
+                .friend("carol")
+                .share("noodle", "carol", ["Movies"])
+                .settings(friend_settings())
+                .build();
+            let env = env(scenario, family).await;
+            env.sandbox.with_world(|w| w.created_settings = created);
+            let p = env.plan().await;
+            let report = env.apply(&p).await.expect("apply");
+            let carol = result(&report, "carol");
+            let reason = carol.reason.as_deref().unwrap_or_default();
+            match created {
+                CreatedSettings::Ignored => {
+                    assert_eq!(carol.result, AccountResult::Failed, "{family}: {carol:?}");
+                    assert!(
+                        reason.contains("less restricted than planned")
+                            && reason.contains("filterMovies"),
+                        "{family}: {reason}"
+                    );
+                }
+                _ => {
+                    assert_eq!(carol.result, AccountResult::Applied, "{family}: {carol:?}");
+                    assert!(
+                        reason.contains("restrictions not verified"),
+                        "{family}: {reason}"
+                    );
+                }
+            }
+            assert!(carol.created_share);
+            assert_eq!(env.titles(&env.dest, "carol"), ["Movies"], "never removed");
             env.check_wire();
         }
     }
