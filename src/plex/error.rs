@@ -32,8 +32,9 @@ pub enum PlexError {
     #[error("plex.tv refused the request ({status}): {message}")]
     Rejected { status: u16, message: String },
     /// A share whose settings plex.tv's read left out can only be updated through the legacy
-    /// PUT (the v2 update would reset them), and that endpoint is gone. Nothing was written.
-    #[error("plex.tv did not return this share's restrictions, and the legacy update that leaves them alone is gone ({0}); not written, so they are not reset")]
+    /// PUT (the v2 update would reset them), and that endpoint is gone or does not know the
+    /// share. Nothing was written.
+    #[error("plex.tv did not return this share's restrictions, and the legacy update that leaves them alone is gone or does not take this share ({0}); not written, so they are not reset")]
     RestrictionsUnknown(String),
     /// A new share through the legacy create, whose body has no photo or all-libraries
     /// filter: created, it would be less restricted than its source. Nothing was sent.

@@ -624,8 +624,13 @@ fn create(w: &mut World, req: &Req, mid: &str) -> Reply {
 /// given ids. Sharing settings are not part of this call and stay as they are. An empty list
 /// makes the share all-libraries (`allLibraries="1"`): the sandbox's choice, since plex.tv's
 /// answer is unverified; a client must never send one (plex-tv-api.md §5.2). Pending shares
-/// can be edited like accepted ones.
+/// can be edited like accepted ones unless `World::legacy_put_refuses_pending` is set: whether
+/// plex.tv takes this PUT on a pending share is unverified, so a test can choose the refusal
+/// (the HTML 404 of an id it does not know).
 fn update(w: &mut World, req: &Req, mid: &str, share_id: u64) -> Reply {
+    if w.legacy_put_refuses_pending && w.shares.get(&share_id).is_some_and(|s| s.pending) {
+        return wire::html_404();
+    }
     let body = match json_body(req, mid) {
         Ok(b) => b,
         Err(r) => return r,

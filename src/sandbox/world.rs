@@ -242,6 +242,8 @@ pub struct World {
     pub partial_settings: BTreeSet<u64>,
     /// What a create does with the settings it carries.
     pub created_settings: CreatedSettings,
+    /// The legacy PUT answers 404 for a pending share (see `legacy.rs` `update`).
+    pub legacy_put_refuses_pending: bool,
     pub(crate) next_share_id: u64,
     pub(crate) next_pin_id: u64,
 }
@@ -260,6 +262,7 @@ impl World {
             omit_settings: BTreeSet::new(),
             partial_settings: BTreeSet::new(),
             created_settings: CreatedSettings::Applied,
+            legacy_put_refuses_pending: false,
             next_share_id: FIRST_SHARE_ID,
             next_pin_id: FIRST_PIN_ID,
         }

@@ -355,3 +355,38 @@ async fn a_new_shares_restrictions_are_checked_after_the_create() {
         }
     }
 }
+
+/// v2, a pending share whose settings were not returned, and a legacy PUT that answers 404 for
+/// pending shares: not retried, no v2 update, and the account says why.
+#[tokio::test]
+async fn a_legacy_put_refused_on_a_pending_share_writes_nothing() {
+    let scenario = Scenario::builder()
+        .server("noodle", &[("Movies", "movie"), ("TV Shows", "show")])
+        .server("doodoo", &[("Movies", "movie"), ("TV Shows", "show")])
+        .friend("hana")
+        .share("noodle", "hana", ["Movies", "TV Shows"])
+        .settings(friend_settings())
+        .pending_share("doodoo", "hana", ["Movies"])
+        .settings(friend_settings())
+        .omit_settings()
+        .build();
+    let env = env(scenario, ApiFamily::V2).await;
+    env.sandbox
+        .with_world(|w| w.legacy_put_refuses_pending = true);
+    let p = env.plan().await;
+    let report = env.apply(&p).await.expect("apply");
+    let hana = result(&report, "hana");
+    assert_eq!(hana.result, AccountResult::Failed, "{hana:?}");
+    let reason = hana.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("does not take this share") && reason.contains("not reset"),
+        "{reason}"
+    );
+    assert_eq!(hana.requests, 1, "not retried");
+    let writes = env.writes();
+    assert!(
+        writes.iter().all(|r| !r.path.starts_with("/api/v2/")),
+        "no v2 update: {writes:?}"
+    );
+    env.check_wire();
+}
