@@ -289,7 +289,7 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
         };
         if refused_create && matches!(op, WriteOp::Create { .. }) {
             let reason = format!(
-                "plex.tv refused to create the share ({last_error}); nothing was created, and sharesync never creates one without the source share's restrictions"
+                "{last_error}; a re-read shows no share, so nothing was created and the create was not sent again"
             );
             return give_up(intent, reason, requests);
         }

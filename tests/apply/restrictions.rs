@@ -177,8 +177,9 @@ async fn a_refused_restriction_creates_nothing_and_says_so() {
         assert_eq!(kiddo.result, AccountResult::Failed, "{family}: {kiddo:?}");
         let reason = kiddo.reason.as_deref().unwrap_or_default();
         assert!(
-            reason.contains("refused to create the share")
-                && reason.contains("restriction profile"),
+            reason.starts_with("plex.tv refused the request")
+                && reason.contains("restriction profile")
+                && reason.contains("a re-read shows no share"),
             "{family}: {reason}"
         );
         assert!(!kiddo.created_share);
@@ -389,4 +390,37 @@ async fn a_legacy_put_refused_on_a_pending_share_writes_nothing() {
         "no v2 update: {writes:?}"
     );
     env.check_wire();
+}
+
+/// A refused create whose re-read shows no share ends with plex.tv's own words, whatever the
+/// refusal was about.
+#[tokio::test]
+async fn a_refused_create_says_what_plex_said() {
+    for family in FAMILIES {
+        let scenario = Scenario::builder()
+            .server("noodle", &[("Movies", "movie")])
+            .server("doodoo", &[("Movies", "movie")])
+            .friend("ivan")
+            .share("noodle", "ivan", ["Movies"])
+            .build();
+        let env = env(scenario, family).await;
+        let p = env.plan().await;
+        env.sandbox.inject(Fault::new(
+            FaultTarget::Writes,
+            FaultKind::ServerError(400),
+            10,
+        ));
+        let report = env.apply(&p).await.expect("apply");
+        let ivan = result(&report, "ivan");
+        assert_eq!(ivan.result, AccountResult::Failed, "{family}: {ivan:?}");
+        let reason = ivan.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.starts_with("plex.tv refused the request (400)")
+                && reason.contains("a re-read shows no share")
+                && !reason.contains("restrictions"),
+            "{family}: {reason}"
+        );
+        assert_eq!(ivan.requests, 1, "{family}: the create was not sent again");
+        assert!(env.dest_share("ivan").is_none());
+    }
 }
