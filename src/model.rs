@@ -141,7 +141,7 @@ pub struct Share {
     /// As read. `None`: plex.tv's read did not return this share's settings (v2
     /// `sharingSettings` null or absent, legacy attributes missing). Never guessed from another
     /// share or from the account: a write to such a share must not carry settings at all, and
-    /// a new share is never copied from them (design.md invariant 9).
+    /// a new share is never copied from them: restrictions are access.
     pub settings: Option<SharingSettings>,
 }
 

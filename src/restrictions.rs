@@ -1,7 +1,7 @@
-//! Restrictions are access too (design.md invariant 9): how a share's filters and permissions
+//! Restrictions are access too: how a share's filters and permissions
 //! compare with another's, and how to say so.
 //!
-//! Filter strings are plex.tv's (`plex-tv-api.md` §5.1): clauses joined by `|`, each
+//! Filter strings are plex.tv's: clauses joined by `|`, each
 //! `key=v1%2Cv2` (only these values) or `key!=v1%2Cv2` (never these values), keys
 //! `contentRating` and `label`. Every clause restricts, so a filter is at least as strict as
 //! another when it has, for each of the other's clauses, a clause on the same key and sense

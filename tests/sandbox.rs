@@ -1565,7 +1565,8 @@ async fn omitted_settings_and_restriction_profiles() {
         r.body
     );
 
-    // A v2 update without settings resets them (the stricter reading of §6.2).
+    // A v2 update without settings resets them (the v2 update replaces libraries and
+    // settings; the stricter reading).
     let movies = w.section_id("doodoo", "Movies").unwrap();
     let tv = w.section_id("doodoo", "TV Shows").unwrap();
     let r = call("POST", format!("/api/v2/shared_servers/{alice_share}"))

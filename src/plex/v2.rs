@@ -388,7 +388,7 @@ fn ids(libraries: &BTreeSet<LibraryId>) -> Vec<u64> {
     libraries.iter().map(|l| l.0).collect()
 }
 
-/// `POST /api/v2/shared_servers/{id}`: replaces libraries AND settings (§6.2), so the
+/// `POST /api/v2/shared_servers/{id}`: replaces libraries AND settings, so the
 /// settings go back exactly as read. Only for a share whose settings were read.
 pub(super) async fn update_share(
     t: &Transport,
@@ -409,7 +409,7 @@ pub(super) async fn update_share(
     t.send(&req).await.map(|_| ())
 }
 
-/// `POST /api/v2/shared_servers` by `invitedId` with `settings` (§6.1), no friend request.
+/// `POST /api/v2/shared_servers` by `invitedId` with `settings`, no friend request.
 pub(super) async fn create_share(
     t: &Transport,
     server: &MachineId,

@@ -545,7 +545,7 @@ fn write_error(e: WriteError) -> Reply {
         )),
         WriteError::UnknownInvitee(who) => bad(&format!("Unable to find user {who}")),
         WriteError::SelfShare => bad("You cannot share a server with yourself"),
-        // Not recorded from real plex.tv: §0.3 shape 3 with 400, like the duplicate share, so
+        // Not recorded from real plex.tv: a `<Response>` with 400, like the duplicate share, so
         // the status alone does not tell a client which it was (the stricter side).
         WriteError::LabelsRefused(name) => bad(&format!(
             "Label restrictions cannot be changed for {name}: the user has a restriction profile"

@@ -24,9 +24,10 @@
 //! on v2 and an empty body on legacy; shares in `World::omit_settings` come back from v2 reads
 //! with `sharingSettings: null` while `invited` carries different, account-level settings, as
 //! plex.tv's reads sometimes do; shares in `World::partial_settings` come back with some
-//! settings keys missing (v2) or the `filterMovies` attribute missing (legacy); a managed user with a restriction profile refuses any write that changes its label
-//! filters (§6.4/§7 [likely]; v2 422 code 2002, legacy 400 `<Response>`: the same statuses as
-//! a duplicate share, so a client cannot tell them apart without re-reading).
+//! settings keys missing (v2) or the `filterMovies` attribute missing (legacy); a managed
+//! user with a restriction profile refuses any write that changes its label filters, as
+//! plex.tv is reported to (v2 422 code 2002, legacy 400 `<Response>`: the same statuses as a
+//! duplicate share, so a client cannot tell them apart without re-reading).
 //!
 //! Layout: `world.rs` state, `scenario.rs` starting states, `legacy.rs` / `v2.rs` routes,
 //! `faults.rs` injected faults, `wire.rs` rendering and error shapes.

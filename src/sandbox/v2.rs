@@ -747,8 +747,8 @@ fn write_error(cx: &Ctx, e: WriteError) -> Reply {
         }
         WriteError::UnknownInvitee(who) => cx.invalid(&format!("Unable to find user {who}")),
         WriteError::SelfShare => cx.invalid("You cannot share a server with yourself"),
-        // Real plex.tv's answer is not recorded; §0.3 shape 1 with 422, the status its
-        // duplicate share is said to use, so a client cannot tell the two apart by status
+        // Real plex.tv's answer is not recorded; a JSON error document with 422, the status
+        // its duplicate share is said to use, so a client cannot tell the two apart by status
         // (the stricter side: it must re-read to learn that no share was made). Code 2002 is
         // a sandbox invention.
         WriteError::LabelsRefused(name) => cx.error(

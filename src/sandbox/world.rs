@@ -547,8 +547,8 @@ impl World {
         Ok(id)
     }
 
-    /// plex.tv refuses label-filter changes for a managed user with a restriction profile
-    /// (plex-tv-api.md §6.4 and §7, [likely]): the profile owns that user's filters. The
+    /// plex.tv is reported to refuse label-filter changes for a managed user with a
+    /// restriction profile: the profile owns that user's filters. The
     /// sandbox refuses any write that would give such a user label clauses it does not
     /// already have, on create and on a v2 update (the legacy PUT carries no settings).
     pub(crate) fn check_labels(

@@ -1,4 +1,4 @@
-//! Restrictions are access too (design.md invariant 9, issue 11), applied against the
+//! Restrictions are access too, applied against the
 //! simulated plex.tv: existing shares' settings never change, even when a read left them out,
 //! and new shares carry their source share's restrictions or are not created.
 
