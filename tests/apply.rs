@@ -301,8 +301,8 @@ fn same_settings(a: &SettingsRecord, b: &SettingsRecord) -> bool {
         && (a.allow_subtitle_admin, a.allow_tuners) == (b.allow_subtitle_admin, b.allow_tuners)
 }
 
-/// Restrictions are access, for new shares: every share the run created on the destination carries its
-/// source share's restrictions (`copy`), or plex.tv's defaults (not `copy`).
+/// Restrictions are access, for new shares: every share the run created on the destination
+/// carries its source share's restrictions (`copy`), or plex.tv's defaults (not `copy`).
 fn check_new_shares(env: &Env, before: &World, after: &World, copy: bool) {
     let (src, dst) = (env.mid(&env.source), env.mid(&env.dest));
     for share in after.shares_on(&dst) {
