@@ -75,7 +75,12 @@ fn filter_looser(source: &Option<String>, dest: &Option<String>) -> bool {
         return false;
     }
     match (clauses(s), clauses(d)) {
-        (Some(sc), Some(dc)) => !sc.iter().all(|c| covers(&dc, c)),
+        (Some(sc), Some(mut dc)) => {
+            // A destination clause with no values (`contentRating=`) is not known to restrict
+            // anything; as an empty allow-list it would otherwise cover every source clause.
+            dc.retain(|c| !c.values.is_empty());
+            !sc.iter().all(|c| covers(&dc, c))
+        }
         _ => true,
     }
 }
@@ -202,6 +207,13 @@ mod tests {
         ));
         // The sense matters.
         assert!(filter_looser(&f("label!=Horror"), &f("label=Horror")));
+        // A destination clause with no values restricts nothing known: looser.
+        assert!(filter_looser(&f("contentRating=G"), &f("contentRating=")));
+        assert!(filter_looser(&f("label!=Horror"), &f("label!=")));
+        assert!(!filter_looser(
+            &f("contentRating=G"),
+            &f("contentRating=|contentRating=G")
+        ));
         // Unparseable and different: looser.
         assert!(filter_looser(&f("weird"), &f("other")));
     }
