@@ -173,21 +173,25 @@ struct SharedServer {
 }
 
 impl SharedServer {
-    /// `None` unless every settings attribute is there: a missing one (a filter above all)
-    /// read as its default would make the share look less restricted than it is.
+    /// `None` unless every settings attribute is there (an empty filter is `""`).
     fn settings(&self) -> Option<SharingSettings> {
-        Some(SharingSettings {
-            allow_sync: self.allow_sync?,
-            allow_camera_upload: self.allow_camera_upload?,
-            allow_channels: self.allow_channels?,
-            allow_subtitle_admin: self.allow_subtitle_admin?,
-            allow_tuners: self.allow_tuners?.min(u8::MAX as u64) as u8,
-            filter_movies: Some(self.filter_movies.clone()?),
-            filter_music: Some(self.filter_music.clone()?),
-            filter_television: Some(self.filter_television.clone()?),
-            filter_photos: Some(self.filter_photos.clone()?),
-            filter_all: Some(self.filter_all.clone()?),
-        })
+        let present = |f: &Option<String>| f.clone().map(Some);
+        validate::known_settings(
+            [
+                self.allow_sync,
+                self.allow_camera_upload,
+                self.allow_channels,
+                self.allow_subtitle_admin,
+            ],
+            self.allow_tuners,
+            [
+                present(&self.filter_movies),
+                present(&self.filter_music),
+                present(&self.filter_television),
+                present(&self.filter_photos),
+                present(&self.filter_all),
+            ],
+        )
     }
 }
 

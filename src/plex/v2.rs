@@ -115,21 +115,24 @@ struct WireSettings {
 }
 
 impl WireSettings {
-    /// The share's settings, or `None` unless every key is there: a missing key read as its
-    /// default would send the default back on the next update and loosen or tighten the share.
+    /// The share's settings, or `None` unless every key is there.
     fn known(&self) -> Option<SharingSettings> {
-        Some(SharingSettings {
-            allow_sync: self.allow_sync?,
-            allow_camera_upload: self.allow_camera_upload?,
-            allow_channels: self.allow_channels?,
-            allow_subtitle_admin: self.allow_subtitle_admin?,
-            allow_tuners: self.allow_tuners?.min(u8::MAX as u64) as u8,
-            filter_movies: self.filter_movies.clone()?,
-            filter_music: self.filter_music.clone()?,
-            filter_television: self.filter_television.clone()?,
-            filter_photos: self.filter_photos.clone()?,
-            filter_all: self.filter_all.clone()?,
-        })
+        validate::known_settings(
+            [
+                self.allow_sync,
+                self.allow_camera_upload,
+                self.allow_channels,
+                self.allow_subtitle_admin,
+            ],
+            self.allow_tuners,
+            [
+                self.filter_movies.clone(),
+                self.filter_music.clone(),
+                self.filter_television.clone(),
+                self.filter_photos.clone(),
+                self.filter_all.clone(),
+            ],
+        )
     }
 }
 
