@@ -141,7 +141,7 @@ pub struct Share {
     /// As read. `None`: plex.tv's read did not return this share's settings (v2
     /// `sharingSettings` null or absent, legacy attributes missing). Never guessed from another
     /// share or from the account: a write to such a share must not carry settings at all, and
-    /// a new share is never copied from them (design.md invariant 9).
+    /// a new share is never copied from them: restrictions are access.
     pub settings: Option<SharingSettings>,
 }
 
@@ -156,10 +156,17 @@ pub struct SharingSettings {
     pub allow_subtitle_admin: bool,
     /// 0 none, 1 Live TV, 2 Live TV + DVR.
     pub allow_tuners: u8,
+    // Filters are required keys (null for none) when loaded, as every field is: a saved plan
+    // whose restrictions lack one must not load as "no filter".
+    #[serde(deserialize_with = "Option::deserialize")]
     pub filter_movies: Option<String>,
+    #[serde(deserialize_with = "Option::deserialize")]
     pub filter_music: Option<String>,
+    #[serde(deserialize_with = "Option::deserialize")]
     pub filter_television: Option<String>,
+    #[serde(deserialize_with = "Option::deserialize")]
     pub filter_photos: Option<String>,
+    #[serde(deserialize_with = "Option::deserialize")]
     pub filter_all: Option<String>,
 }
 

@@ -232,6 +232,15 @@ impl Plan {
                     u.outcome.as_str(),
                     u.add
                 )),
+                // A plan saved before plans showed restrictions: its approval did not see them.
+                Some(t) if t.restrictions.is_none() && u.restrictions.is_some() => {
+                    out.push(format!(
+                        "{name}: restrictions not shown in the approved plan (the new share would carry {}); plan again",
+                        u.restrictions
+                            .as_ref()
+                            .map_or("unknown".into(), restrictions::describe),
+                    ))
+                }
                 // The new share would carry other restrictions than the ones approved.
                 Some(t) if t.restrictions != u.restrictions => out.push(format!(
                     "{name}: the new share's restrictions are now {} (were {})",

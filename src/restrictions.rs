@@ -1,7 +1,7 @@
-//! Restrictions are access too (design.md invariant 9): how a share's filters and permissions
+//! Restrictions are access too: how a share's filters and permissions
 //! compare with another's, and how to say so.
 //!
-//! Filter strings are plex.tv's (`plex-tv-api.md` §5.1): clauses joined by `|`, each
+//! Filter strings are plex.tv's: clauses joined by `|`, each
 //! `key=v1%2Cv2` (only these values) or `key!=v1%2Cv2` (never these values), keys
 //! `contentRating` and `label`. Every clause restricts, so a filter is at least as strict as
 //! another when it has, for each of the other's clauses, a clause on the same key and sense
@@ -75,7 +75,12 @@ fn filter_looser(source: &Option<String>, dest: &Option<String>) -> bool {
         return false;
     }
     match (clauses(s), clauses(d)) {
-        (Some(sc), Some(dc)) => !sc.iter().all(|c| covers(&dc, c)),
+        (Some(sc), Some(mut dc)) => {
+            // A destination clause with no values (`contentRating=`) is not known to restrict
+            // anything; as an empty allow-list it would otherwise cover every source clause.
+            dc.retain(|c| !c.values.is_empty());
+            !sc.iter().all(|c| covers(&dc, c))
+        }
         _ => true,
     }
 }
@@ -202,6 +207,13 @@ mod tests {
         ));
         // The sense matters.
         assert!(filter_looser(&f("label!=Horror"), &f("label=Horror")));
+        // A destination clause with no values restricts nothing known: looser.
+        assert!(filter_looser(&f("contentRating=G"), &f("contentRating=")));
+        assert!(filter_looser(&f("label!=Horror"), &f("label!=")));
+        assert!(!filter_looser(
+            &f("contentRating=G"),
+            &f("contentRating=|contentRating=G")
+        ));
         // Unparseable and different: looser.
         assert!(filter_looser(&f("weird"), &f("other")));
     }

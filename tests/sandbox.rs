@@ -1498,8 +1498,8 @@ fn scenario_errors_name_the_key() {
     ));
 }
 
-/// Issue 11's strictness: chosen v2 reads leave `sharingSettings` out (share and `invited`, the
-/// legacy read keeps them); both creates take settings; a managed user with a restriction
+/// Strictness about settings: chosen v2 reads leave a share's `sharingSettings` out (its
+/// `invited` carries different, account-level ones; the legacy read keeps them); both creates take settings; a managed user with a restriction
 /// profile refuses label filters on create and on a v2 update, with nothing written.
 #[tokio::test]
 async fn omitted_settings_and_restriction_profiles() {
@@ -1548,7 +1548,10 @@ async fn omitted_settings_and_restriction_profiles() {
     };
     let alice = find(alice_share);
     assert!(alice["sharingSettings"].is_null(), "{alice}");
-    assert!(alice["invited"]["sharingSettings"].is_null(), "{alice}");
+    // `invited` carries the account's settings, which differ from the share's.
+    let invited = &alice["invited"]["sharingSettings"];
+    assert_eq!(invited["allowSync"], false, "{alice}");
+    assert_eq!(invited["filterMovies"], serde_json::Value::Null, "{alice}");
     let kiddo = find(kiddo_share);
     assert_eq!(kiddo["sharingSettings"]["filterMovies"], "contentRating=G");
     // Legacy: the attributes are there.
@@ -1562,7 +1565,8 @@ async fn omitted_settings_and_restriction_profiles() {
         r.body
     );
 
-    // A v2 update without settings resets them (the stricter reading of §6.2).
+    // A v2 update without settings resets them (the v2 update replaces libraries and
+    // settings; the stricter reading).
     let movies = w.section_id("doodoo", "Movies").unwrap();
     let tv = w.section_id("doodoo", "TV Shows").unwrap();
     let r = call("POST", format!("/api/v2/shared_servers/{alice_share}"))
@@ -1614,12 +1618,16 @@ async fn omitted_settings_and_restriction_profiles() {
     let k = sb.world().shares[&kiddo_share].clone();
     assert_eq!(k.section_ids, BTreeSet::from([movies]), "nothing written");
     assert_eq!(k.settings.filter_movies.as_deref(), Some("contentRating=G"));
-    // Legacy create takes `sharing_settings` ("0"/"1" flags); no label, no refusal.
+    // Legacy create takes `sharing_settings` ("0"/"1" flags) but reads only allowSync,
+    // allowCameraUpload, allowChannels and the movie, TV and music filters: the rest is
+    // ignored. No label, no refusal.
     let r = call("POST", format!("/api/servers/{noodle}/shared_servers"))
         .token(&t)
         .json(json!({"server_id": noodle,
                      "shared_server": {"library_section_ids": [n_movies], "invited_id": kiddo_id},
-                     "sharing_settings": {"filterMovies": "contentRating=G", "allowSync": "1", "allowTuners": "2"}}))
+                     "sharing_settings": {"filterMovies": "contentRating=G", "allowSync": "1", "allowTuners": "2",
+                                          "allowSubtitleAdmin": "1", "filterPhotos": "label!=Private",
+                                          "filterAll": "contentRating=G"}}))
         .send(&sb)
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -1630,7 +1638,18 @@ async fn omitted_settings_and_restriction_profiles() {
         .settings
         .clone();
     assert_eq!(created.filter_movies.as_deref(), Some("contentRating=G"));
-    assert!(created.allow_sync && created.allow_tuners == 2);
+    assert!(created.allow_sync);
+    assert_eq!(created.allow_tuners, 0, "allowTuners ignored");
+    assert!(!created.allow_subtitle_admin, "allowSubtitleAdmin ignored");
+    assert!(
+        created
+            .filter_photos
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty()
+            && created.filter_all.as_deref().unwrap_or_default().is_empty(),
+        "photo and all-libraries filters ignored: {created:?}"
+    );
     // A managed user without a profile may get label filters.
     let teen = account(&w, "Teen");
     let r = call("POST", "/api/v2/shared_servers")

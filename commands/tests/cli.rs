@@ -82,7 +82,7 @@ fn sandbox_demo_prints_the_seed_scripts_output() {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }
     assert!(text.contains("Will add on dest for user"), "{text}");
-    // Restrictions (issue 11): the demo's alice has a looser share on doodoo than on noodle,
+    // Restrictions: the demo's alice has a looser share on doodoo than on noodle,
     // and new shares say what they will carry.
     for line in [
         "      less restricted on doodoo than on noodle: filterMovies none (on noodle: 'contentRating!=R')",

@@ -320,3 +320,54 @@ fn doctor_deep_names_every_disagreement_between_the_api_families() {
         .collect();
     assert_eq!(families.len(), 2, "read through both families");
 }
+
+/// A plan saved before plans showed restrictions loads but never applies (its approval did not
+/// see them); one whose restrictions object lacks a filter does not load at all.
+#[test]
+fn a_plan_without_restrictions_is_refused() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("plan.json")).unwrap())
+            .unwrap();
+    let new_share = plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|u| u["outcome"] == "new_share")
+        .expect("the demo plans a new share");
+    assert!(plan["users"][new_share]["restrictions"].is_object());
+
+    // An old plan: no `restrictions` on its new shares.
+    let mut old = plan.clone();
+    for u in old["users"].as_array_mut().unwrap() {
+        u.as_object_mut().unwrap().remove("restrictions");
+    }
+    std::fs::write(dir.path().join("old.json"), old.to_string()).unwrap();
+    fake.sandbox.clear_requests();
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "old.json"]));
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("restrictions not shown in the approved plan")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(writes(&fake), 0);
+
+    // An incomplete restrictions object.
+    let mut partial = plan.clone();
+    partial["users"][new_share]["restrictions"]
+        .as_object_mut()
+        .unwrap()
+        .remove("filter_movies");
+    std::fs::write(dir.path().join("partial.json"), partial.to_string()).unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "partial.json"]));
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("not a complete sharesync plan") && err.contains("filter_movies"),
+        "{err}"
+    );
+    assert_eq!(writes(&fake), 0);
+}

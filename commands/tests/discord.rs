@@ -1181,7 +1181,7 @@ async fn a_check_schedule_posts_the_families_disagreement_and_sync_status_shows_
     bot.stop().await;
 }
 
-/// Restrictions are access (issue 11): `/sync-plan` marks and counts the accounts whose
+/// Restrictions are access: `/sync-plan` marks and counts the accounts whose
 /// destination share is less restricted than their source share, and Apply creates a managed
 /// user's new share with the source's filters, leaving every existing share's settings alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

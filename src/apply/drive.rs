@@ -76,6 +76,10 @@ pub(super) trait Change: Sync {
     fn already_done_text(&self) -> String;
     /// What to send now. `limit`: once an intent is recorded, only libraries in it.
     fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step;
+    /// The restrictions a share it creates must carry.
+    fn new_share_restrictions(&self) -> Option<&SharingSettings> {
+        None
+    }
 
     fn report(
         &self,
@@ -285,7 +289,7 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
         };
         if refused_create && matches!(op, WriteOp::Create { .. }) {
             let reason = format!(
-                "plex.tv refused to create the share ({last_error}); nothing was created, and sharesync never creates one without the source share's restrictions"
+                "{last_error}; a re-read shows no share, so nothing was created and the create was not sent again"
             );
             return give_up(intent, reason, requests);
         }

@@ -13,6 +13,7 @@ use super::view::Snapshot;
 use super::{AccountReport, Progress};
 use crate::model::LibraryId;
 use crate::plex::PlexError;
+use crate::restrictions;
 use crate::store::{AccountResult, GrantAction, GrantState};
 
 pub(super) struct Executed {
@@ -238,6 +239,12 @@ pub(super) fn check<T: Change>(
                 }
             }
         };
+        let (result, reason) = match after {
+            Some(after) if created && result != AccountResult::Failed => {
+                check_created_restrictions(change, after, result, reason)
+            }
+            _ => (result, reason),
+        };
         let mut report = change.report(result, reason, &ok, &missing, share);
         report.requests = d.requests;
         out.push(Checked {
@@ -246,4 +253,43 @@ pub(super) fn check<T: Change>(
         });
     }
     Ok(out)
+}
+
+/// A share the run created, as read back, against the restrictions the plan showed for it:
+/// looser fails the account (the share stays, sharesync never removes access); settings the
+/// read did not return are said, never assumed.
+fn check_created_restrictions(
+    change: &dyn Change,
+    after: &Snapshot,
+    result: AccountResult,
+    reason: Option<String>,
+) -> (AccountResult, Option<String>) {
+    let Some(planned) = change.new_share_restrictions() else {
+        return (result, reason);
+    };
+    let read = after
+        .sharing
+        .shares
+        .get(&change.account_id())
+        .and_then(|s| s.settings.as_ref());
+    let Some(read) = read else {
+        let note = "restrictions not verified: plex.tv's read-back did not return the new share's settings";
+        let reason = match reason {
+            Some(r) => format!("{r}; {note}"),
+            None => note.to_string(),
+        };
+        return (result, Some(reason));
+    };
+    let looser = restrictions::less_restricted(planned, read, "the plan");
+    if looser.is_empty() {
+        return (result, reason);
+    }
+    (
+        AccountResult::Failed,
+        Some(format!(
+            "the new share on {} is less restricted than planned: {}; set its restrictions in Plex Web",
+            after.sharing.server.name,
+            looser.join(", ")
+        )),
+    )
 }

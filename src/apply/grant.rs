@@ -86,6 +86,10 @@ impl Change for GrantTarget {
         )
     }
 
+    fn new_share_restrictions(&self) -> Option<&SharingSettings> {
+        self.restrictions.as_ref()
+    }
+
     fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step {
         let server = &snapshot.sharing.server;
         let wanted: BTreeMap<LibraryId, String> = self

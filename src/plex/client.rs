@@ -292,16 +292,17 @@ impl PlexClient {
                 v2::update_share(self.t(), share.id, settings, libraries).await
             }
             // The read did not return this share's settings. The v2 update replaces libraries
-            // AND settings (plex-tv-api.md §6.2): sent without them, or with guessed ones, it
-            // would reset the share's filters. The legacy per-share PUT carries library ids
-            // only (§5.2), so it cannot touch settings; it takes the same shared-server id. A
-            // re-read could return them again without settings, and skipping would leave the
-            // grant undone for no reason. If the legacy PUT is retired (410), nothing else is
-            // safe: the account fails with a reason and nothing is written. (Whether plex.tv
-            // takes a legacy PUT on a pending share is unverified, §8.5; a refusal fails the
-            // account the same way, never falling back to the v2 update.)
+            // AND settings: sent without them, or with guessed ones, it would reset the share's
+            // filters. The legacy per-share PUT carries library ids only, so it cannot touch
+            // settings; it takes the same shared-server id. A re-read could return them again
+            // without settings, and skipping would leave the grant undone for no reason. If the
+            // legacy PUT is retired (410) or does not know the share (404, as it may for a
+            // pending one), nothing else is safe: the account fails with a reason and nothing
+            // is written, never falling back to the v2 update.
             (ApiFamily::V2, None) => legacy_put().await.map_err(|e| match e {
-                PlexError::EndpointGone(what) => PlexError::RestrictionsUnknown(what),
+                PlexError::EndpointGone(what) | PlexError::NotFound(what) => {
+                    PlexError::RestrictionsUnknown(what)
+                }
                 e => e,
             }),
             (ApiFamily::Legacy, _) => legacy_put().await,

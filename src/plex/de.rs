@@ -137,6 +137,12 @@ pub fn string_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
     }
 }
 
+/// A [`string_opt`] whose absence matters (with `#[serde(default)]`): `None` when the key is
+/// missing, `Some(None)` for an explicit null.
+pub fn string_present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    string_opt(d).map(Some)
+}
+
 /// A list that JSON may spell as `null`.
 pub fn vec_or_null<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
 where

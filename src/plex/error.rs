@@ -32,9 +32,14 @@ pub enum PlexError {
     #[error("plex.tv refused the request ({status}): {message}")]
     Rejected { status: u16, message: String },
     /// A share whose settings plex.tv's read left out can only be updated through the legacy
-    /// PUT (the v2 update would reset them), and that endpoint is gone. Nothing was written.
-    #[error("plex.tv did not return this share's restrictions, and the legacy update that leaves them alone is gone ({0}); not written, so they are not reset")]
+    /// PUT (the v2 update would reset them), and that endpoint is gone or does not know the
+    /// share. Nothing was written.
+    #[error("plex.tv did not return this share's restrictions, and the legacy update that leaves them alone is gone or does not take this share ({0}); not written, so they are not reset")]
     RestrictionsUnknown(String),
+    /// A new share through the legacy create, whose body has no photo or all-libraries
+    /// filter: created, it would be less restricted than its source. Nothing was sent.
+    #[error("the source share has a {0} filter, which the legacy create cannot carry; not created, so the new share is never less restricted than its source (create it in Plex Web, or use the v2 API)")]
+    RestrictionsNotCarried(&'static str),
     #[error("plex.tv did not answer in time")]
     Timeout,
     /// Refused, reset or dropped connections, truncated bodies.

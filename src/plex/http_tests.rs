@@ -622,13 +622,37 @@ async fn legacy_writes() {
     assert_eq!(id, ShareId(888));
     let body: serde_json::Value = serde_json::from_str(&h.seen().pop().unwrap().body).unwrap();
     assert_eq!(body["shared_server"]["invited_id"], 42);
-    // §5.1's shape: flags as "0"/"1", filters as strings.
+    // Flags as "0"/"1", filters as strings, and only the six keys the legacy create reads.
     let ss = &body["sharing_settings"];
     assert_eq!(ss["allowSync"], "1");
     assert_eq!(ss["allowCameraUpload"], "0");
-    assert_eq!(ss["allowTuners"], "2");
     assert_eq!(ss["filterMovies"], "contentRating=G%2CPG");
     assert_eq!(ss["filterTelevision"], "");
+    let mut keys: Vec<&str> = ss.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "allowCameraUpload",
+            "allowChannels",
+            "allowSync",
+            "filterMovies",
+            "filterMusic",
+            "filterTelevision"
+        ]
+    );
+    // A photo filter it cannot carry: refused, nothing sent.
+    let sent_before = c.request_count();
+    let photo = SharingSettings {
+        filter_photos: Some("label!=Private".into()),
+        ..restrictions.clone()
+    };
+    let e = c
+        .create_share(&b.machine_id, &acct, &want, &photo)
+        .await
+        .unwrap_err();
+    assert_eq!(e, PlexError::RestrictionsNotCarried("photo"));
+    assert_eq!(c.request_count(), sent_before);
     c.delete_share(&b.machine_id, id).await.unwrap();
     // Writes are not retried.
     h.route(

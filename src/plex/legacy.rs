@@ -147,15 +147,15 @@ struct SharedServer {
     email: Option<String>,
     #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
     all_libraries: bool,
-    /// Absent: this SharedServer carries no settings (the read did not return them).
+    // Each attribute is `None` when absent: settings are known only when all are there.
     #[serde(rename = "@allowSync", default, deserialize_with = "flag_opt")]
     allow_sync: Option<bool>,
-    #[serde(rename = "@allowCameraUpload", default, deserialize_with = "flag")]
-    allow_camera_upload: bool,
-    #[serde(rename = "@allowChannels", default, deserialize_with = "flag")]
-    allow_channels: bool,
-    #[serde(rename = "@allowSubtitleAdmin", default, deserialize_with = "flag")]
-    allow_subtitle_admin: bool,
+    #[serde(rename = "@allowCameraUpload", default, deserialize_with = "flag_opt")]
+    allow_camera_upload: Option<bool>,
+    #[serde(rename = "@allowChannels", default, deserialize_with = "flag_opt")]
+    allow_channels: Option<bool>,
+    #[serde(rename = "@allowSubtitleAdmin", default, deserialize_with = "flag_opt")]
+    allow_subtitle_admin: Option<bool>,
     #[serde(rename = "@allowTuners", default, deserialize_with = "u64_opt")]
     allow_tuners: Option<u64>,
     #[serde(rename = "@filterMovies", default, deserialize_with = "string_opt")]
@@ -173,20 +173,25 @@ struct SharedServer {
 }
 
 impl SharedServer {
-    /// `None` when plex.tv left the settings out (no `allowSync` attribute): never defaults.
+    /// `None` unless every settings attribute is there (an empty filter is `""`).
     fn settings(&self) -> Option<SharingSettings> {
-        Some(SharingSettings {
-            allow_sync: self.allow_sync?,
-            allow_camera_upload: self.allow_camera_upload,
-            allow_channels: self.allow_channels,
-            allow_subtitle_admin: self.allow_subtitle_admin,
-            allow_tuners: self.allow_tuners.unwrap_or(0).min(u8::MAX as u64) as u8,
-            filter_movies: self.filter_movies.clone(),
-            filter_music: self.filter_music.clone(),
-            filter_television: self.filter_television.clone(),
-            filter_photos: self.filter_photos.clone(),
-            filter_all: self.filter_all.clone(),
-        })
+        let present = |f: &Option<String>| f.clone().map(Some);
+        validate::known_settings(
+            [
+                self.allow_sync,
+                self.allow_camera_upload,
+                self.allow_channels,
+                self.allow_subtitle_admin,
+            ],
+            self.allow_tuners,
+            [
+                present(&self.filter_movies),
+                present(&self.filter_music),
+                present(&self.filter_television),
+                present(&self.filter_photos),
+                present(&self.filter_all),
+            ],
+        )
     }
 }
 
@@ -491,23 +496,29 @@ pub(super) async fn update_share(
     t.send(&req).await.map(|_| ())
 }
 
-/// `sharing_settings` as the legacy create takes them (§5.1): flags as "0"/"1", filters as
-/// strings (a missing filter is "").
-fn legacy_settings(s: &SharingSettings) -> serde_json::Value {
+/// `sharing_settings` as the legacy create takes them: exactly the six keys plex.tv is known to
+/// read there, flags as "0"/"1", filters as strings (a missing filter is ""). It has no photo or
+/// all-libraries filter, so settings with one are refused without sending (a share created
+/// without it would be less restricted than asked). Tuner and subtitle permissions it cannot
+/// carry are left to plex.tv's defaults; the read-back after the create checks the result.
+fn legacy_settings(s: &SharingSettings) -> Result<serde_json::Value, PlexError> {
+    let set = |f: &Option<String>| f.as_deref().is_some_and(|f| !f.trim().is_empty());
+    if set(&s.filter_photos) {
+        return Err(PlexError::RestrictionsNotCarried("photo"));
+    }
+    if set(&s.filter_all) {
+        return Err(PlexError::RestrictionsNotCarried("all-libraries"));
+    }
     let flag = |b: bool| if b { "1" } else { "0" };
     let text = |f: &Option<String>| f.clone().unwrap_or_default();
-    json!({
+    Ok(json!({
         "allowSync": flag(s.allow_sync),
         "allowCameraUpload": flag(s.allow_camera_upload),
         "allowChannels": flag(s.allow_channels),
-        "allowSubtitleAdmin": flag(s.allow_subtitle_admin),
-        "allowTuners": s.allow_tuners.to_string(),
         "filterMovies": text(&s.filter_movies),
         "filterTelevision": text(&s.filter_television),
         "filterMusic": text(&s.filter_music),
-        "filterPhotos": text(&s.filter_photos),
-        "filterAll": text(&s.filter_all),
-    })
+    }))
 }
 
 /// `POST /api/servers/{mid}/shared_servers` by `invited_id`, with `sharing_settings`.
@@ -527,7 +538,7 @@ pub(super) async fn create_share(
     .json(json!({
         "server_id": server.0,
         "shared_server": {"library_section_ids": ids(libraries), "invited_id": account.0},
-        "sharing_settings": legacy_settings(settings),
+        "sharing_settings": legacy_settings(settings)?,
     }));
     let resp = t.send(&req).await?;
     let body: SharedServers = xml(&resp, ROOT)?;
@@ -670,7 +681,9 @@ mod tests {
             alice.access,
             Access::Libraries([LibraryId(118181362)].into())
         );
-        assert!(alice.settings.as_ref().unwrap().allow_sync);
+        // alice's SharedServer has `allowSync` and `filterMovies` but not the other settings
+        // attributes: partial settings are not known settings.
+        assert_eq!(alice.settings, None);
         assert_eq!(accounts[&AccountId(42)].kind, AccountKind::Friend);
         let bob = &sharing.shares[&AccountId(43)];
         assert_eq!(bob.access, Access::Libraries(BTreeSet::new()));

@@ -18,7 +18,9 @@ use crate::model::{
     ServerSharing, Share, ShareId, ShareState, SharingSettings, SharingState,
 };
 
-use super::de::{flag, is_set, string_opt, u64_opt, u64_req, vec_or_null};
+use super::de::{
+    flag, flag_opt, is_set, string_opt, string_present, u64_opt, u64_req, vec_or_null,
+};
 use super::transport::{all_of, json, segment, Accept, Host, Request, Transport};
 use super::{legacy, validate, PlexError};
 
@@ -84,46 +86,53 @@ struct Invited {
     home: bool,
 }
 
-/// `sharingSettings` / `settings`, read and written in the same shape.
+/// `sharingSettings` / `settings`, read and written in the same shape. Every field is `None`
+/// when its key is missing (a filter's explicit `null` is `Some(None)`), so a partial object is
+/// told apart from a complete one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireSettings {
-    #[serde(default, deserialize_with = "flag")]
-    allow_sync: bool,
-    #[serde(default, deserialize_with = "flag")]
-    allow_camera_upload: bool,
-    #[serde(default, deserialize_with = "flag")]
-    allow_channels: bool,
-    #[serde(default, deserialize_with = "flag")]
-    allow_subtitle_admin: bool,
+    #[serde(default, deserialize_with = "flag_opt")]
+    allow_sync: Option<bool>,
+    #[serde(default, deserialize_with = "flag_opt")]
+    allow_camera_upload: Option<bool>,
+    #[serde(default, deserialize_with = "flag_opt")]
+    allow_channels: Option<bool>,
+    #[serde(default, deserialize_with = "flag_opt")]
+    allow_subtitle_admin: Option<bool>,
     #[serde(default, deserialize_with = "u64_opt")]
     allow_tuners: Option<u64>,
-    #[serde(default, deserialize_with = "string_opt")]
-    filter_movies: Option<String>,
-    #[serde(default, deserialize_with = "string_opt")]
-    filter_music: Option<String>,
-    #[serde(default, deserialize_with = "string_opt")]
-    filter_television: Option<String>,
-    #[serde(default, deserialize_with = "string_opt")]
-    filter_photos: Option<String>,
-    #[serde(default, deserialize_with = "string_opt")]
-    filter_all: Option<String>,
+    #[serde(default, deserialize_with = "string_present")]
+    filter_movies: Option<Option<String>>,
+    #[serde(default, deserialize_with = "string_present")]
+    filter_music: Option<Option<String>>,
+    #[serde(default, deserialize_with = "string_present")]
+    filter_television: Option<Option<String>>,
+    #[serde(default, deserialize_with = "string_present")]
+    filter_photos: Option<Option<String>>,
+    #[serde(default, deserialize_with = "string_present")]
+    filter_all: Option<Option<String>>,
 }
 
-impl From<&WireSettings> for SharingSettings {
-    fn from(w: &WireSettings) -> Self {
-        SharingSettings {
-            allow_sync: w.allow_sync,
-            allow_camera_upload: w.allow_camera_upload,
-            allow_channels: w.allow_channels,
-            allow_subtitle_admin: w.allow_subtitle_admin,
-            allow_tuners: w.allow_tuners.unwrap_or(0).min(u8::MAX as u64) as u8,
-            filter_movies: w.filter_movies.clone(),
-            filter_music: w.filter_music.clone(),
-            filter_television: w.filter_television.clone(),
-            filter_photos: w.filter_photos.clone(),
-            filter_all: w.filter_all.clone(),
-        }
+impl WireSettings {
+    /// The share's settings, or `None` unless every key is there.
+    fn known(&self) -> Option<SharingSettings> {
+        validate::known_settings(
+            [
+                self.allow_sync,
+                self.allow_camera_upload,
+                self.allow_channels,
+                self.allow_subtitle_admin,
+            ],
+            self.allow_tuners,
+            [
+                self.filter_movies.clone(),
+                self.filter_music.clone(),
+                self.filter_television.clone(),
+                self.filter_photos.clone(),
+                self.filter_all.clone(),
+            ],
+        )
     }
 }
 
@@ -249,8 +258,8 @@ fn to_share(ss: &SharedServer, account: AccountId, state: ShareState) -> Share {
     };
     // The share's own settings or nothing: `invited.sharingSettings` are the account's (the
     // friend's defaults), which may differ from this share's; guessing from them could loosen
-    // or tighten a share (design.md invariant 9).
-    let settings = ss.sharing_settings.as_ref().map(SharingSettings::from);
+    // or tighten a share.
+    let settings = ss.sharing_settings.as_ref().and_then(WireSettings::known);
     Share {
         id: ShareId(ss.id),
         account,
@@ -382,7 +391,7 @@ fn ids(libraries: &BTreeSet<LibraryId>) -> Vec<u64> {
     libraries.iter().map(|l| l.0).collect()
 }
 
-/// `POST /api/v2/shared_servers/{id}`: replaces libraries AND settings (§6.2), so the
+/// `POST /api/v2/shared_servers/{id}`: replaces libraries AND settings, so the
 /// settings go back exactly as read. Only for a share whose settings were read.
 pub(super) async fn update_share(
     t: &Transport,
@@ -403,7 +412,7 @@ pub(super) async fn update_share(
     t.send(&req).await.map(|_| ())
 }
 
-/// `POST /api/v2/shared_servers` by `invitedId` with `settings` (§6.1), no friend request.
+/// `POST /api/v2/shared_servers` by `invitedId` with `settings`, no friend request.
 pub(super) async fn create_share(
     t: &Transport,
     server: &MachineId,
@@ -576,7 +585,25 @@ mod tests {
                    "filterMusic": "", "filterTelevision": "", "filterPhotos": null, "filterAll": null})
         );
         let reparsed: WireSettings = serde_json::from_value(back).unwrap();
-        assert_eq!(&SharingSettings::from(&reparsed), s);
+        assert_eq!(reparsed.known().as_ref(), Some(s));
+    }
+
+    #[test]
+    fn partial_settings_are_not_known() {
+        let full = r#"{"allowSync": true, "allowCameraUpload": false, "allowChannels": true,
+            "allowSubtitleAdmin": true, "allowTuners": 2, "filterMovies": "label!=Horror",
+            "filterMusic": "", "filterTelevision": "", "filterPhotos": null, "filterAll": null}"#;
+        let parse = |s: &str| serde_json::from_str::<WireSettings>(s).unwrap().known();
+        assert!(parse(full).is_some(), "explicit nulls are known settings");
+        assert_eq!(parse("{}"), None);
+        for key in [
+            "\"allowTuners\": 2,",
+            "\"filterMovies\": \"label!=Horror\",",
+            "\"filterAll\": null",
+        ] {
+            let partial = full.replace(key, "").replace(", }", "}").replace(",}", "}");
+            assert_eq!(parse(&partial), None, "{key} missing: {partial}");
+        }
     }
 
     #[test]

@@ -3,12 +3,38 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Account, AccountId, AccountKind, Library, ServerSharing, Share, ShareState};
+use crate::model::{
+    Account, AccountId, AccountKind, Library, ServerSharing, Share, ShareState, SharingSettings,
+};
 
 use super::PlexError;
 
 fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// A share's settings when every part was on the wire (a filter's explicit null is
+/// `Some(None)`), else `None`: a missing part read as its default would send the default back
+/// on the next update, or copy a new share without the filter. Order: sync, camera upload,
+/// channels, subtitle admin; movies, music, television, photos, all.
+pub fn known_settings(
+    [allow_sync, allow_camera_upload, allow_channels, allow_subtitle_admin]: [Option<bool>; 4],
+    allow_tuners: Option<u64>,
+    [filter_movies, filter_music, filter_television, filter_photos, filter_all]: [Option<Option<String>>;
+        5],
+) -> Option<SharingSettings> {
+    Some(SharingSettings {
+        allow_sync: allow_sync?,
+        allow_camera_upload: allow_camera_upload?,
+        allow_channels: allow_channels?,
+        allow_subtitle_admin: allow_subtitle_admin?,
+        allow_tuners: allow_tuners?.min(u8::MAX as u64) as u8,
+        filter_movies: filter_movies?,
+        filter_music: filter_music?,
+        filter_television: filter_television?,
+        filter_photos: filter_photos?,
+        filter_all: filter_all?,
+    })
 }
 
 /// An account from whatever identity fields a wire record has. Managed users are the home or

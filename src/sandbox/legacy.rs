@@ -296,7 +296,8 @@ fn shared_server(w: &World, server: &ServerRecord, s: &ShareRecord) -> El {
         None => el.attr("username", "").attr("email", opt(&s.invited_email)),
     };
     let st = &s.settings;
-    el.attr("accessToken", &s.access_token)
+    let el = el
+        .attr("accessToken", &s.access_token)
         .attr("name", &server.name)
         .attr(
             "acceptedAt",
@@ -310,9 +311,14 @@ fn shared_server(w: &World, server: &ServerRecord, s: &ShareRecord) -> El {
         .flag("allowSubtitleAdmin", st.allow_subtitle_admin)
         .flag("owned", true)
         .flag("allLibraries", s.all_libraries)
-        .attr("filterAll", opt(&st.filter_all))
-        .attr("filterMovies", opt(&st.filter_movies))
-        .attr("filterMusic", opt(&st.filter_music))
+        .attr("filterAll", opt(&st.filter_all));
+    // A share in `World::partial_settings` comes without its `filterMovies` attribute.
+    let el = if w.partial_settings.contains(&s.id) {
+        el
+    } else {
+        el.attr("filterMovies", opt(&st.filter_movies))
+    };
+    el.attr("filterMusic", opt(&st.filter_music))
         .attr("filterPhotos", opt(&st.filter_photos))
         .attr("filterTelevision", opt(&st.filter_television))
         .children(server.libraries.iter().map(|l| {
@@ -545,7 +551,7 @@ fn write_error(e: WriteError) -> Reply {
         )),
         WriteError::UnknownInvitee(who) => bad(&format!("Unable to find user {who}")),
         WriteError::SelfShare => bad("You cannot share a server with yourself"),
-        // Not recorded from real plex.tv: §0.3 shape 3 with 400, like the duplicate share, so
+        // Not recorded from real plex.tv: a `<Response>` with 400, like the duplicate share, so
         // the status alone does not tell a client which it was (the stricter side).
         WriteError::LabelsRefused(name) => bad(&format!(
             "Label restrictions cannot be changed for {name}: the user has a restriction profile"
@@ -584,7 +590,29 @@ fn create(w: &mut World, req: &Req, mid: &str) -> Reply {
     if invited_id.is_none() && invited_email.is_none() {
         return bad("invited_email or invited_id is required");
     }
-    let settings = wire::parse_settings(body.get("sharing_settings"));
+    // The keys the legacy create is known to read; plex.tv may ignore any other, so the
+    // sandbox does (the stricter side: a photo or all-libraries filter, or a tuner or subtitle
+    // permission, sent here is not applied).
+    const READ_KEYS: [&str; 6] = [
+        "allowSync",
+        "allowCameraUpload",
+        "allowChannels",
+        "filterMovies",
+        "filterTelevision",
+        "filterMusic",
+    ];
+    let read: Option<Value> = body
+        .get("sharing_settings")
+        .and_then(Value::as_object)
+        .map(|m| {
+            Value::Object(
+                m.iter()
+                    .filter(|(k, _)| READ_KEYS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        });
+    let settings = wire::parse_settings(read.as_ref());
     match w.create_share(
         mid,
         invited_id,
@@ -602,8 +630,13 @@ fn create(w: &mut World, req: &Req, mid: &str) -> Reply {
 /// given ids. Sharing settings are not part of this call and stay as they are. An empty list
 /// makes the share all-libraries (`allLibraries="1"`): the sandbox's choice, since plex.tv's
 /// answer is unverified; a client must never send one (plex-tv-api.md §5.2). Pending shares
-/// can be edited like accepted ones.
+/// can be edited like accepted ones unless `World::legacy_put_refuses_pending` is set: whether
+/// plex.tv takes this PUT on a pending share is unverified, so a test can choose the refusal
+/// (the HTML 404 of an id it does not know).
 fn update(w: &mut World, req: &Req, mid: &str, share_id: u64) -> Reply {
+    if w.legacy_put_refuses_pending && w.shares.get(&share_id).is_some_and(|s| s.pending) {
+        return wire::html_404();
+    }
     let body = match json_body(req, mid) {
         Ok(b) => b,
         Err(r) => return r,

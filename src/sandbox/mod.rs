@@ -22,10 +22,12 @@
 //! an all-libraries share's v2 `libraries` holds its stale explicit list (often empty); a
 //! non-owner token sees empty lists and cannot manage the owner's shares; 429s carry code 1003
 //! on v2 and an empty body on legacy; shares in `World::omit_settings` come back from v2 reads
-//! with `sharingSettings: null` (on the share and its `invited`), as plex.tv's reads sometimes
-//! do; a managed user with a restriction profile refuses any write that changes its label
-//! filters (§6.4/§7 [likely]; v2 422 code 2002, legacy 400 `<Response>`: the same statuses as
-//! a duplicate share, so a client cannot tell them apart without re-reading).
+//! with `sharingSettings: null` while `invited` carries different, account-level settings, as
+//! plex.tv's reads sometimes do; shares in `World::partial_settings` come back with some
+//! settings keys missing (v2) or the `filterMovies` attribute missing (legacy); a managed
+//! user with a restriction profile refuses any write that changes its label filters, as
+//! plex.tv is reported to (v2 422 code 2002, legacy 400 `<Response>`: the same statuses as a
+//! duplicate share, so a client cannot tell them apart without re-reading).
 //!
 //! `World::legacy_drift` makes the two families disagree on purpose (a share hidden, other
 //! libraries, all libraries, pending flipped) in the legacy reads only, as plex.tv did when one
@@ -62,8 +64,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Fault, FaultKind, FaultTarget};
 pub use scenario::{LibraryRef, Scenario, ScenarioBuilder, ScenarioError, SettingsSpec};
 pub use world::{
-    AccountRecord, DeviceRecord, LegacyDrift, PinRecord, SectionRecord, ServerRecord,
-    SettingsRecord, ShareRecord, World,
+    AccountRecord, CreatedSettings, DeviceRecord, LegacyDrift, PinRecord, SectionRecord,
+    ServerRecord, SettingsRecord, ShareRecord, World,
 };
 
 use faults::FaultQueue;

@@ -189,6 +189,9 @@ struct ShareSpec {
     /// v2 reads leave this share's `sharingSettings` out (see `World::omit_settings`).
     #[serde(default)]
     omit_settings: bool,
+    /// Reads carry this share's settings incomplete (see `World::partial_settings`).
+    #[serde(default)]
+    partial_settings: bool,
     id: Option<u64>,
     invited_at: Option<i64>,
     accepted_at: Option<i64>,
@@ -651,6 +654,9 @@ impl ScenarioSpec {
             if s.omit_settings {
                 world.omit_settings.insert(id);
             }
+            if s.partial_settings {
+                world.partial_settings.insert(id);
+            }
             world.shares.insert(
                 id,
                 ShareRecord {
@@ -826,6 +832,7 @@ impl ScenarioBuilder {
             pending,
             settings: SettingsSpec::default(),
             omit_settings: false,
+            partial_settings: false,
             id: None,
             invited_at: None,
             accepted_at: None,
@@ -901,6 +908,14 @@ impl ScenarioBuilder {
     pub fn omit_settings(mut self) -> Self {
         if let Some(s) = self.spec.shares.last_mut() {
             s.omit_settings = true;
+        }
+        self
+    }
+
+    /// Reads carry the settings of the share added last incomplete.
+    pub fn partial_settings(mut self) -> Self {
+        if let Some(s) = self.spec.shares.last_mut() {
+            s.partial_settings = true;
         }
         self
     }
@@ -1051,6 +1066,7 @@ fn generate(accounts: usize, libraries_per_server: usize, seed: u64) -> Scenario
             pending: Some(pending),
             settings: settings.clone(),
             omit_settings: false,
+            partial_settings: false,
             id: None,
             invited_at: None,
             accepted_at: None,

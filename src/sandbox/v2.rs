@@ -517,13 +517,38 @@ fn settings_json(s: &super::world::SettingsRecord) -> Value {
 }
 
 /// A share's `sharingSettings` as v2 reads show them: `null` for a share in
-/// `World::omit_settings`.
+/// `World::omit_settings`, without `allowTuners` and `filterMovies` for one in
+/// `World::partial_settings`.
 fn shown_settings(w: &World, s: &ShareRecord) -> Value {
     if w.omit_settings.contains(&s.id) {
-        Value::Null
-    } else {
-        settings_json(&s.settings)
+        return Value::Null;
     }
+    let mut v = settings_json(&s.settings);
+    if w.partial_settings.contains(&s.id) {
+        if let Value::Object(map) = &mut v {
+            map.remove("allowTuners");
+            map.remove("filterMovies");
+        }
+    }
+    v
+}
+
+/// `invited.sharingSettings` are the account's, not the share's. When the share's own are left
+/// out, the account's differ from them (every permission flipped, no filters): a client that
+/// took them for the share's would loosen or tighten it.
+fn invited_settings(w: &World, s: &ShareRecord) -> Value {
+    if !w.omit_settings.contains(&s.id) && !w.partial_settings.contains(&s.id) {
+        return shown_settings(w, s);
+    }
+    let st = &s.settings;
+    settings_json(&super::world::SettingsRecord {
+        allow_sync: !st.allow_sync,
+        allow_camera_upload: !st.allow_camera_upload,
+        allow_channels: !st.allow_channels,
+        allow_subtitle_admin: !st.allow_subtitle_admin,
+        allow_tuners: 2 - st.allow_tuners.min(2),
+        ..Default::default()
+    })
 }
 
 /// The `invited` object (or a friend entry's identity part).
@@ -536,7 +561,7 @@ fn person_json(
     let share =
         s.or_else(|| a.and_then(|a| w.shares.values().find(|s| s.account_id == Some(a.id))));
     let settings = match share {
-        Some(s) => shown_settings(w, s),
+        Some(s) => invited_settings(w, s),
         None => settings_json(&Default::default()),
     };
     let v = match a {
@@ -722,8 +747,8 @@ fn write_error(cx: &Ctx, e: WriteError) -> Reply {
         }
         WriteError::UnknownInvitee(who) => cx.invalid(&format!("Unable to find user {who}")),
         WriteError::SelfShare => cx.invalid("You cannot share a server with yourself"),
-        // Real plex.tv's answer is not recorded; §0.3 shape 1 with 422, the status its
-        // duplicate share is said to use, so a client cannot tell the two apart by status
+        // Real plex.tv's answer is not recorded; a JSON error document with 422, the status
+        // its duplicate share is said to use, so a client cannot tell the two apart by status
         // (the stricter side: it must re-read to learn that no share was made). Code 2002 is
         // a sandbox invention.
         WriteError::LabelsRefused(name) => cx.error(

@@ -151,6 +151,19 @@ impl SettingsRecord {
     }
 }
 
+/// What a create does with the settings it carries, so a client's check of a new share can be
+/// tested against a plex.tv that does not do as asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CreatedSettings {
+    /// Applied as sent.
+    #[default]
+    Applied,
+    /// Ignored: the new share gets plex.tv's defaults.
+    Ignored,
+    /// Applied, but reads of the new share carry them incomplete (`World::partial_settings`).
+    Partial,
+}
+
 /// One (owned server, invitee) share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShareRecord {
@@ -237,9 +250,17 @@ pub struct World {
     /// legacy routes show these shares (by share id) differently from the v2 routes, which keep
     /// showing the truth. Writes are unaffected.
     pub legacy_drift: BTreeMap<u64, LegacyDrift>,
-    /// Share ids whose v2 reads carry `sharingSettings: null`, on the share and on its
-    /// `invited`, as plex.tv's reads sometimes do (issue 11). Legacy reads keep them.
+    /// Share ids whose v2 reads carry `sharingSettings: null` on the share, as plex.tv's reads
+    /// sometimes do; its `invited` then carries different, account-level settings. Legacy
+    /// reads keep them.
     pub omit_settings: BTreeSet<u64>,
+    /// Share ids whose reads carry incomplete settings: v2 `sharingSettings` without
+    /// `allowTuners` and `filterMovies`, legacy `SharedServer` without `filterMovies`.
+    pub partial_settings: BTreeSet<u64>,
+    /// What a create does with the settings it carries.
+    pub created_settings: CreatedSettings,
+    /// The legacy PUT answers 404 for a pending share (see `legacy.rs` `update`).
+    pub legacy_put_refuses_pending: bool,
     pub(crate) next_share_id: u64,
     pub(crate) next_pin_id: u64,
 }
@@ -257,6 +278,9 @@ impl World {
             signin_failures: 0,
             legacy_drift: BTreeMap::new(),
             omit_settings: BTreeSet::new(),
+            partial_settings: BTreeSet::new(),
+            created_settings: CreatedSettings::Applied,
+            legacy_put_refuses_pending: false,
             next_share_id: FIRST_SHARE_ID,
             next_pin_id: FIRST_PIN_ID,
         }
@@ -555,6 +579,13 @@ impl World {
         self.check_labels(account_id, None, &settings)?;
         let id = self.next_share_id();
         let pending = account_id.is_none();
+        let settings = match self.created_settings {
+            CreatedSettings::Ignored => SettingsRecord::reset(),
+            CreatedSettings::Applied | CreatedSettings::Partial => settings,
+        };
+        if self.created_settings == CreatedSettings::Partial {
+            self.partial_settings.insert(id);
+        }
         self.shares.insert(
             id,
             ShareRecord {
@@ -575,8 +606,8 @@ impl World {
         Ok(id)
     }
 
-    /// plex.tv refuses label-filter changes for a managed user with a restriction profile
-    /// (plex-tv-api.md §6.4 and §7, [likely]): the profile owns that user's filters. The
+    /// plex.tv is reported to refuse label-filter changes for a managed user with a
+    /// restriction profile: the profile owns that user's filters. The
     /// sandbox refuses any write that would give such a user label clauses it does not
     /// already have, on create and on a v2 update (the legacy PUT carries no settings).
     pub(crate) fn check_labels(

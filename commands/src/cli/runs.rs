@@ -89,7 +89,7 @@ pub async fn apply_file(config: Config, args: ApplyArgs) -> Result<ExitCode, Fai
         .map_err(|e| Failure(format!("cannot read {}: {e}", args.file.display())))?;
     let plan: Plan = serde_json::from_str(&text).map_err(|e| {
         Failure(format!(
-            "{} is not a sharesync plan: {e}",
+            "{} is not a complete sharesync plan ({e}); save a fresh one with `sharesync sync --save-plan FILE`",
             args.file.display()
         ))
     })?;
