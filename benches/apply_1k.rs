@@ -80,6 +80,7 @@ async fn main() {
             Limits {
                 writes_per_second: 0.0,
                 concurrency: 8,
+                ..Limits::default()
             },
         ),
     };

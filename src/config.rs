@@ -133,6 +133,11 @@ pub struct Limits {
     /// Writes in flight at once.
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// A destination lease with no heartbeat for this long is taken to be a dead process's and
+    /// taken over (its holder renews it every few seconds, even while waiting out a
+    /// `Retry-After`).
+    #[serde(default = "default_lease_timeout")]
+    pub lease_timeout_seconds: u64,
 }
 
 fn default_wps() -> f64 {
@@ -141,12 +146,16 @@ fn default_wps() -> f64 {
 fn default_concurrency() -> usize {
     2
 }
+fn default_lease_timeout() -> u64 {
+    60
+}
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             writes_per_second: default_wps(),
             concurrency: default_concurrency(),
+            lease_timeout_seconds: default_lease_timeout(),
         }
     }
 }
@@ -293,6 +302,12 @@ impl Config {
         }
         if self.limits.concurrency == 0 {
             return Err(invalid("limits.concurrency", "must be at least 1"));
+        }
+        if self.limits.lease_timeout_seconds < 3 {
+            return Err(invalid(
+                "limits.lease_timeout_seconds",
+                "must be at least 3 (a live holder renews its lease every second or more)",
+            ));
         }
         if self.plex.timeout_seconds == 0 {
             return Err(invalid("plex.timeout_seconds", "must be at least 1"));

@@ -78,6 +78,7 @@ async fn env_with(scenario: Scenario, family: ApiFamily, timeout: Duration) -> E
         limits: Limits {
             writes_per_second: 0.0,
             concurrency: 4,
+            ..Limits::default()
         },
         trigger: Trigger::cli("tester"),
     }
@@ -723,6 +724,7 @@ async fn a_run_stopped_part_way_is_recorded_and_the_rerun_converges() {
         env.limits = Limits {
             writes_per_second: 0.0,
             concurrency: 2,
+            ..Limits::default()
         };
         let p = env.plan().await;
         assert!(p.summary.users_to_update > 10);
@@ -1184,4 +1186,53 @@ proptest! {
             }
         });
     }
+}
+
+/// A run waiting out a `Retry-After` longer than the lease timeout keeps its destination: the
+/// lease's heartbeat goes on in the background, so a second writer is refused (it does not take
+/// over a live run), and the run is still `running`, not declared dead.
+#[tokio::test]
+async fn a_run_waiting_out_retry_after_keeps_its_lease_alive() {
+    use sharesync::apply::{Busy, DestLease, LeaseSettings};
+    let mut env = env(Scenario::demo(), ApiFamily::V2).await;
+    env.limits.lease_timeout_seconds = 3;
+    let p = env.plan().await;
+    env.sandbox.inject(Fault::new(
+        FaultTarget::Writes,
+        FaultKind::RateLimit {
+            retry_after_secs: Some(5),
+        },
+        1,
+    ));
+    let env = std::sync::Arc::new(env);
+    let running = {
+        let env = env.clone();
+        tokio::spawn(async move { env.apply(&p).await })
+    };
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let other = Store::open(&env.db).unwrap();
+    let second = DestLease::acquire(
+        &other,
+        &env.dest,
+        &Trigger::cli("bob"),
+        &LeaseSettings::from_limits(&env.limits),
+    );
+    let Err(Busy::Held(held)) = second else {
+        panic!("a live run waiting out Retry-After must keep its destination")
+    };
+    let run = held.run.expect("the run had started");
+    assert_eq!(other.run(run).unwrap().run.status, RunStatus::Running);
+    // Seen from another host this is what counts: a heartbeat within the renewal period.
+    let silent = chrono::Utc::now() - held.heartbeat_at;
+    assert!(
+        silent < chrono::Duration::milliseconds(1500),
+        "renewed during the wait: last beat {silent} ago"
+    );
+    let report = running.await.unwrap().expect("apply");
+    assert_eq!(report.status, RunStatus::Finished);
+    assert!(
+        report.summary.write_requests > 1,
+        "the rate-limited write was retried"
+    );
+    assert!(other.leases().unwrap().is_empty(), "released after the run");
 }

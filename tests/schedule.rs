@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use sharesync::apply::{DestLocks, WriteLimiter};
+use sharesync::apply::{DestLease, LeaseSettings, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::sandbox::{Sandbox, Scenario};
@@ -15,7 +15,6 @@ struct Env {
     sandbox: Sandbox,
     config: Config,
     store: Store,
-    locks: DestLocks,
     _dir: tempfile::TempDir,
 }
 
@@ -32,7 +31,6 @@ async fn env(schedule: &str) -> Env {
         sandbox,
         config,
         store,
-        locks: DestLocks::default(),
         _dir: dir,
     }
 }
@@ -68,7 +66,6 @@ impl Env {
         Scheduler::new(
             self.config.clone(),
             self.store.clone(),
-            self.locks.clone(),
             Arc::new(WriteLimiter::new(&self.config.limits)),
             started_at,
         )
@@ -225,7 +222,13 @@ async fn an_apply_run_waits_for_a_manual_apply_on_the_same_destination() {
     let s = e.scheduler(at("2026-01-10T02:00:00Z"));
     s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
     // A manual apply holds the destination.
-    let manual = e.locks.acquire(&e.store, &e.dest()).unwrap();
+    let manual = DestLease::acquire(
+        &e.store,
+        &e.dest(),
+        &sharesync::store::Trigger::cli("alice"),
+        &LeaseSettings::from_limits(&e.config.limits),
+    )
+    .unwrap();
     assert!(s
         .run_due(at("2026-01-10T03:00:05Z"))
         .await
@@ -274,7 +277,6 @@ async fn a_rejected_token_fails_once_with_the_fix_and_writes_nothing() {
     let s = Scheduler::new(
         config.clone(),
         store,
-        DestLocks::default(),
         Arc::new(WriteLimiter::new(&config.limits)),
         at("2026-01-10T02:00:00Z"),
     );

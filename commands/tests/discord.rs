@@ -577,7 +577,10 @@ async fn double_press_and_two_admins_start_one_run() {
     assert_eq!(refused.len(), 2);
     for r in refused {
         let t = r["data"]["content"].as_str().unwrap();
-        assert!(t.contains("already"), "{t}");
+        assert!(
+            t.contains("already") || t.contains("Another run is in progress on doodoo"),
+            "{t}"
+        );
     }
     until_message(&bot, &msg, "the final embed", finished).await;
     let runs = sharesync::store::Store::open(bot.config.database_file())
@@ -595,6 +598,62 @@ async fn double_press_and_two_admins_start_one_run() {
             .contains("already applied"),
         "{cb}"
     );
+    bot.stop().await;
+}
+
+/// A CLI (another process) holds the destination's lease: Confirm is refused ephemerally,
+/// naming who holds it, nothing is read for a stale check or written, and the plan stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirm_while_another_process_holds_the_destination_is_refused() {
+    use sharesync::apply::{DestLease, LeaseSettings};
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    bot.callback(&press).await;
+    let confirm = bot.message(&msg);
+    let doodoo = bot
+        .sandbox
+        .world()
+        .server_by_name("doodoo")
+        .unwrap()
+        .clone();
+    let cli = DestLease::acquire(
+        &sharesync::store::Store::open(bot.config.database_file()).unwrap(),
+        &sharesync::model::ServerRef {
+            name: doodoo.name.clone(),
+            machine_id: sharesync::model::MachineId(doodoo.machine_id.clone()),
+        },
+        &sharesync::store::Trigger::cli("alice"),
+        &LeaseSettings::from_limits(&bot.config.limits),
+    )
+    .unwrap();
+    let requests = bot.sandbox.requests().len();
+    let id = button_with(&confirm, "ss:confirm:");
+    let refused = bot.press(&confirm, &id, admin()).await;
+    let cb = bot.callback(&refused).await;
+    assert_eq!(cb["data"]["flags"], 64, "ephemeral: {cb}");
+    let text = cb["data"]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("Another run is in progress on doodoo: ")
+            && text.contains("by cli:alice)"),
+        "{text}"
+    );
+    assert_eq!(
+        bot.sandbox.requests().len(),
+        requests,
+        "nothing read or written"
+    );
+    drop(cli);
+    let again = bot.press(&confirm, &id, admin()).await;
+    assert_eq!(
+        bot.callback(&again).await["type"],
+        7,
+        "the plan stayed open"
+    );
+    until_message(&bot, &msg, "the final embed", finished).await;
+    assert!(bot.writes() > 0);
     bot.stop().await;
 }
 

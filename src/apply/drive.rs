@@ -27,6 +27,7 @@ pub(super) struct Ctx<'a> {
     pub dest: &'a ServerRef,
     pub view: &'a DestView<'a>,
     pub limiter: &'a WriteLimiter,
+    pub lease: &'a super::DestLease,
     pub retry: &'a RetryPolicy,
     pub writes: &'a AtomicU64,
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
@@ -136,6 +137,8 @@ impl Driven {
 #[derive(Debug)]
 pub(super) enum Fatal {
     TokenRejected,
+    /// Another process took the destination's lease over (this one looked dead to it).
+    LeaseLost,
     Store(StoreError),
 }
 
@@ -313,6 +316,16 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
         };
 
         let permit = ctx.limiter.acquire().await;
+        if ctx.lease.is_lost() {
+            // Another writer may be at work on this destination now: not one more request.
+            ctx.store.record_outcome(
+                &ids,
+                GrantState::Failed,
+                Some("not sent: another process took the destination over"),
+                None,
+            )?;
+            return Err(Fatal::LeaseLost);
+        }
         ctx.writes.fetch_add(1, Ordering::Relaxed);
         requests += 1;
         let mid = &ctx.dest.machine_id;

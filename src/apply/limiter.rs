@@ -85,6 +85,7 @@ mod tests {
         let limiter = WriteLimiter::new(&Limits {
             writes_per_second: 20.0,
             concurrency: 4,
+            ..Limits::default()
         });
         let start = Instant::now();
         for _ in 0..5 {
@@ -99,6 +100,7 @@ mod tests {
         let limiter = WriteLimiter::new(&Limits {
             writes_per_second: 0.0,
             concurrency: 1,
+            ..Limits::default()
         });
         let held = limiter.acquire().await;
         assert!(

@@ -23,15 +23,18 @@
 //! 5. **Record** — the run, each account's line, and each grant: `intent` before its request,
 //!    the outcome after, `verified`/`missing` after the read-back. A run dropped part way (its
 //!    future cancelled, a panic) is marked interrupted on the spot; a killed process's run is
-//!    marked interrupted when the database is next opened after [`crate::store::ABANDONED_AFTER`].
+//!    marked interrupted when its destination lease is taken over (see `lock.rs`).
 //!    The next apply on the same destination settles interrupted grants from its fresh read.
+//!
+//! Before all of it, the destination's [`DestLease`] is taken (by the front end, or here): one
+//! writer per destination across processes, held until the run is recorded.
 //!
 //! [`undo::undo`] is the one path in sharesync that removes access: it removes exactly what one
 //! run added and is still present.
 //!
 //! Layout: `drive.rs` (one account's write/retry loop), `grant.rs` (what an apply asks of an
 //! account), `undo.rs`, `execute.rs` (batches and read-back), `view.rs` (the shared fresh read
-//! of the destination), `limiter.rs`, `retry.rs`, `lock.rs` (one run per destination).
+//! of the destination), `limiter.rs`, `retry.rs`, `lock.rs` (the destination lease: one writer per destination).
 
 mod drive;
 mod execute;
@@ -49,7 +52,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use limiter::WriteLimiter;
-pub use lock::{Busy, DestGuard, DestLocks};
+pub use lock::{holder_is_dead, this_process, Busy, DestLease, LeaseSettings};
 pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 
@@ -89,6 +92,18 @@ pub enum ApplyError {
     NotUndoable(RunId),
     #[error("run {0} is still running; wait for it to finish")]
     StillRunning(RunId),
+    /// Another run holds the destination's lease. Nothing was read or written.
+    #[error(transparent)]
+    Busy(Busy),
+}
+
+impl From<Busy> for ApplyError {
+    fn from(b: Busy) -> Self {
+        match b {
+            Busy::Store(e) => ApplyError::Store(e),
+            held => ApplyError::Busy(held),
+        }
+    }
 }
 
 fn read_error(e: PlexError) -> ApplyError {
@@ -184,6 +199,9 @@ pub struct ApplyJob<'a> {
     pub batch_size: usize,
     /// A limiter shared with other runs on the same client; `None`: one for this run.
     pub limiter: Option<&'a WriteLimiter>,
+    /// The destination's lease, taken by the front end before it answered the admin; `None`:
+    /// [`apply`] takes it first thing (and answers [`ApplyError::Busy`] when it is held).
+    pub lease: Option<&'a DestLease>,
 }
 
 impl<'a> ApplyJob<'a> {
@@ -207,7 +225,31 @@ impl<'a> ApplyJob<'a> {
             retry: RetryPolicy::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
+            lease: None,
         }
+    }
+}
+
+/// `given`, or the destination's lease taken now (before any read) into `own`.
+fn lease_for<'l>(
+    given: Option<&'l DestLease>,
+    own: &'l mut Option<DestLease>,
+    store: &Store,
+    dest: &ServerRef,
+    started_by: &Trigger,
+    limits: &Limits,
+) -> Result<&'l DestLease, ApplyError> {
+    match given {
+        Some(lease) => {
+            debug_assert_eq!(lease.dest().machine_id, dest.machine_id);
+            Ok(lease)
+        }
+        None => Ok(own.insert(DestLease::acquire(
+            store,
+            dest,
+            started_by,
+            &LeaseSettings::from_limits(limits),
+        )?)),
     }
 }
 
@@ -220,6 +262,15 @@ pub async fn apply(
     progress: impl Fn(Progress) + Send + Sync,
 ) -> Result<RunReport, ApplyError> {
     let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
+    let mut own_lease = None;
+    let lease = lease_for(
+        job.lease,
+        &mut own_lease,
+        store,
+        job.dest,
+        job.trigger,
+        job.limits,
+    )?;
     let requests_before = client.request_count();
     progress(Progress::Reading);
     let read_started = Instant::now();
@@ -238,7 +289,7 @@ pub async fn apply(
     settle_interrupted(store, &fresh.dest)?;
 
     let targets = grant::targets(&fresh_plan, &fresh);
-    let run = store.start_run(&NewRun {
+    let run = lease.start_run(&NewRun {
         kind: RunKind::Apply,
         undo_of: None,
         pair: job.pair,
@@ -258,6 +309,7 @@ pub async fn apply(
         retry: &job.retry,
         batch_size: job.batch_size,
         limiter: job.limiter,
+        lease,
         requests_before,
     };
     run_changes(client, store, &settings, &targets, first, progress)
@@ -274,6 +326,7 @@ struct RunSettings<'a> {
     retry: &'a RetryPolicy,
     batch_size: usize,
     limiter: Option<&'a WriteLimiter>,
+    lease: &'a DestLease,
     requests_before: u64,
 }
 
@@ -346,6 +399,7 @@ async fn run_changes<T: Change>(
         dest: s.dest,
         view: &view,
         limiter,
+        lease: s.lease,
         retry: s.retry,
         writes: &writes,
         progress,
@@ -377,6 +431,7 @@ async fn run_changes<T: Change>(
     .map_err(|f| match f {
         Fatal::Store(e) => ApplyError::Store(e),
         Fatal::TokenRejected => ApplyError::TokenRejected { run: Some(s.run) },
+        Fatal::LeaseLost => ApplyError::Store(StoreError::LeaseLost(s.dest.name.clone())),
     })?;
 
     let mut accounts: Vec<AccountReport> = checked.iter().map(|c| c.report.clone()).collect();
@@ -409,6 +464,10 @@ async fn run_changes<T: Change>(
     };
     let (status, error) = match &fatal {
         Some(Fatal::TokenRejected) => (RunStatus::Failed, Some("token rejected".to_string())),
+        Some(Fatal::LeaseLost) => (
+            RunStatus::Interrupted,
+            Some("another process took the destination over; writes stopped".to_string()),
+        ),
         Some(Fatal::Store(e)) => (RunStatus::Failed, Some(e.to_string())),
         None => (RunStatus::Finished, None),
     };
@@ -418,6 +477,9 @@ async fn run_changes<T: Change>(
     match fatal {
         Some(Fatal::TokenRejected) => Err(ApplyError::TokenRejected { run: Some(s.run) }),
         Some(Fatal::Store(e)) => Err(ApplyError::Store(e)),
+        Some(Fatal::LeaseLost) => Err(ApplyError::Store(StoreError::LeaseLost(
+            s.dest.name.clone(),
+        ))),
         None => Ok((
             RunReport {
                 run: s.run,

@@ -15,8 +15,8 @@ use tokio::time::Instant;
 use super::drive::{Change, Step, WriteOp};
 use super::view::Snapshot;
 use super::{
-    read_error, run_changes, settle_interrupted, ApplyError, Progress, RetryPolicy, RunReport,
-    RunSettings, WriteLimiter, DEFAULT_BATCH_SIZE,
+    lease_for, read_error, run_changes, settle_interrupted, ApplyError, DestLease, Progress,
+    RetryPolicy, RunReport, RunSettings, WriteLimiter, DEFAULT_BATCH_SIZE,
 };
 use crate::config::Limits;
 use crate::model::{Access, AccountId, LibraryId, ShareId};
@@ -35,6 +35,8 @@ pub struct UndoJob<'a> {
     pub retry: RetryPolicy,
     pub batch_size: usize,
     pub limiter: Option<&'a WriteLimiter>,
+    /// The destination's lease, taken before the preview; `None`: [`undo`] takes it first.
+    pub lease: Option<&'a DestLease>,
 }
 
 impl<'a> UndoJob<'a> {
@@ -46,6 +48,7 @@ impl<'a> UndoJob<'a> {
             retry: RetryPolicy::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
+            lease: None,
         }
     }
 }
@@ -305,10 +308,19 @@ pub async fn undo(
     let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
     let requests_before = client.request_count();
     let record = undoable_run(store, job.run)?;
+    let mut own_lease = None;
+    let lease = lease_for(
+        job.lease,
+        &mut own_lease,
+        store,
+        &record.dest,
+        job.trigger,
+        job.limits,
+    )?;
     progress(Progress::Reading);
     let first = read_dest(client, store, &record).await?;
     let (targets, _notes) = targets(store, &record)?;
-    let run = store.start_run(&NewRun {
+    let run = lease.start_run(&NewRun {
         kind: RunKind::Undo,
         undo_of: Some(record.id),
         pair: &record.pair,
@@ -324,6 +336,7 @@ pub async fn undo(
         retry: &job.retry,
         batch_size: job.batch_size,
         limiter: job.limiter,
+        lease,
         requests_before,
     };
     let (report, checked) =

@@ -11,8 +11,9 @@
 //!   *before* it runs, so a crash never runs it twice.
 //! * **Downtime:** occurrences that fell while no scheduler was running are run once, together,
 //!   when `catch_up` is set (the default), or skipped with a log line.
-//! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
-//!   manual apply). A busy destination defers the run to the next call, not skips it.
+//! * **No overlap:** an `apply` run takes the destination's [`DestLease`] (the same lease as a
+//!   manual apply, in any process). A busy destination defers the run to the next call, not
+//!   skips it.
 
 mod cron;
 
@@ -23,7 +24,9 @@ use chrono::{DateTime, Utc};
 
 pub use cron::{CronExpr, TimeZone};
 
-use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
+use crate::apply::{
+    apply, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, RunReport, WriteLimiter,
+};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::plan::Plan;
 use crate::session::{Session, SessionError, TOKEN_REJECTED};
@@ -102,7 +105,6 @@ impl ScheduledRun {
 pub struct Scheduler {
     config: Config,
     store: Store,
-    locks: DestLocks,
     limiter: Arc<WriteLimiter>,
     /// When this scheduler started: occurrences before it fell during downtime.
     started_at: DateTime<Utc>,
@@ -115,14 +117,12 @@ impl Scheduler {
     pub fn new(
         config: Config,
         store: Store,
-        locks: DestLocks,
         limiter: Arc<WriteLimiter>,
         started_at: DateTime<Utc>,
     ) -> Scheduler {
         Scheduler {
             config,
             store,
-            locks,
             limiter,
             started_at,
             pass: tokio::sync::Mutex::new(()),
@@ -204,10 +204,16 @@ impl Scheduler {
                 return Ok(Some(finish(failed(session_fix(&e)))));
             }
         };
-        let _lock = match schedule.mode {
+        let trigger = Trigger::schedule(&schedule.name);
+        let lease = match schedule.mode {
             ScheduleMode::Report => None,
-            ScheduleMode::Apply => match self.locks.acquire(&self.store, &dest) {
-                Ok(lock) => Some(lock),
+            ScheduleMode::Apply => match DestLease::acquire(
+                &self.store,
+                &dest,
+                &trigger,
+                &LeaseSettings::from_limits(&self.config.limits),
+            ) {
+                Ok(lease) => Some(lease),
                 Err(Busy::Store(e)) => return Err(e),
                 Err(busy) => {
                     tracing::info!(schedule = %schedule.name, "deferred: {busy}");
@@ -233,7 +239,6 @@ impl Scheduler {
         if schedule.mode == ScheduleMode::Report {
             return Ok(Some(finish(Outcome::ToApprove { plan })));
         }
-        let trigger = Trigger::schedule(&schedule.name);
         let mut job = ApplyJob::new(
             &pair.name,
             &source,
@@ -244,6 +249,7 @@ impl Scheduler {
             &trigger,
         );
         job.limiter = Some(&self.limiter);
+        job.lease = lease.as_ref();
         let outcome = match apply(&session.client, &self.store, &job, |_| {}).await {
             Ok(report) => Outcome::Applied {
                 plan: plan.clone(),

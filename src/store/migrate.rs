@@ -20,10 +20,14 @@ const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: super::plans::SCHEMA_V2,
     },
+    Migration {
+        version: 3,
+        sql: super::lease::SCHEMA_V3,
+    },
 ];
 
 /// The newest schema this build knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 pub(super) fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;

@@ -4,6 +4,7 @@
 //! One file per concern, each owning its tables and its part of the API on [`Store`]:
 //! * `migrate.rs` — the ordered schema migrations (every concern appends its own).
 //! * `runs.rs`    — runs, per-account results and grants (the executor's record).
+//! * `lease.rs`   — one lease per destination server: who may write to it now.
 //! * `plans.rs`   — plans waiting for an admin's button, member → Plex account links, and
 //!   schedule state.
 //!
@@ -11,6 +12,7 @@
 //! record *who* triggered them (`cli:alice`, `discord:1234`, `schedule:nightly`), never *how* they
 //! were authenticated.
 
+mod lease;
 mod migrate;
 mod plans;
 mod runs;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub use lease::{LeaseProcess, LeaseRecord, LeaseTake};
 pub use migrate::SCHEMA_VERSION;
 pub use plans::{Link, NewPlan, PlanStatus, ScheduleState, StoredPlan};
 pub use runs::{
@@ -47,6 +50,8 @@ pub enum StoreError {
     Sqlite(String),
     #[error("no run {0} in the record")]
     RunNotFound(RunId),
+    #[error("another process took over the destination {0} (this one looked dead to it); this run stopped")]
+    LeaseLost(String),
     #[error("the record holds a value this build cannot read ({0})")]
     Corrupt(String),
 }

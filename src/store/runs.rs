@@ -403,27 +403,14 @@ fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Result<GrantRecord, StoreEr
 }
 
 impl Store {
-    /// Record the start of a run (status `running`).
+    /// Record the start of a run (status `running`) without a destination lease (the executor
+    /// starts its runs with [`Store::start_leased_run`]).
     pub fn start_run(&self, new: &NewRun<'_>) -> Result<RunId, StoreError> {
-        let now = now_text();
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO runs (kind, undo_of, pair, source_machine_id, source_name, \
-             dest_machine_id, dest_name, trigger, started_at, heartbeat_at, status) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'running')",
-            params![
-                new.kind.as_str(),
-                new.undo_of.map(|r| r.0),
-                new.pair,
-                new.source.machine_id.0,
-                new.source.name,
-                new.dest.machine_id.0,
-                new.dest.name,
-                new.trigger.as_str(),
-                now,
-            ],
-        )?;
-        Ok(RunId(conn.last_insert_rowid()))
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let run = insert_run(&tx, new)?;
+        tx.commit()?;
+        Ok(run)
     }
 
     /// Say the run is still alive (see [`super::ABANDONED_AFTER`]).
@@ -665,25 +652,6 @@ impl Store {
         Ok(stale.len())
     }
 
-    /// A live run on `dest` (this process or another: the CLI beside the bot). A `running` row
-    /// whose process stopped touching it is not live (it is marked interrupted on next open).
-    pub fn run_in_progress_on(&self, dest: &MachineId) -> Result<Option<RunId>, StoreError> {
-        let cutoff = chrono::Duration::from_std(super::ABANDONED_AFTER)
-            .ok()
-            .and_then(|d| Utc::now().checked_sub_signed(d))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        Ok(self
-            .lock()
-            .query_row(
-                "SELECT id FROM runs WHERE status = 'running' AND dest_machine_id = ?1
-                 AND heartbeat_at >= ?2 LIMIT 1",
-                params![dest.0, time_text(cutoff)],
-                |r| r.get(0),
-            )
-            .optional()?
-            .map(RunId))
-    }
-
     /// The newest `limit` runs, newest first.
     pub fn runs(&self, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         let conn = self.lock();
@@ -805,7 +773,34 @@ impl Store {
     }
 }
 
-fn close_intents(tx: &rusqlite::Transaction<'_>, run: RunId, now: &str) -> Result<(), StoreError> {
+pub(super) fn insert_run(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewRun<'_>,
+) -> Result<RunId, StoreError> {
+    tx.execute(
+        "INSERT INTO runs (kind, undo_of, pair, source_machine_id, source_name, \
+         dest_machine_id, dest_name, trigger, started_at, heartbeat_at, status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'running')",
+        params![
+            new.kind.as_str(),
+            new.undo_of.map(|r| r.0),
+            new.pair,
+            new.source.machine_id.0,
+            new.source.name,
+            new.dest.machine_id.0,
+            new.dest.name,
+            new.trigger.as_str(),
+            now_text(),
+        ],
+    )?;
+    Ok(RunId(tx.last_insert_rowid()))
+}
+
+pub(super) fn close_intents(
+    tx: &rusqlite::Transaction<'_>,
+    run: RunId,
+    now: &str,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE grants SET state = 'interrupted', \
          reason = 'the run stopped before plex.tv answered; the request may or may not have landed', \

@@ -10,7 +10,8 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sharesync::apply::{
-    apply, plan_undo, undo, ApplyError, ApplyJob, Progress, RunReport, UndoAction, UndoJob,
+    apply, holder_is_dead, plan_undo, undo, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings,
+    Progress, RunReport, UndoAction, UndoJob,
 };
 use sharesync::config::{Config, PairConfig};
 use sharesync::model::{MachineId, ServerRef};
@@ -68,8 +69,42 @@ fn trigger() -> Trigger {
     Trigger::cli(&user)
 }
 
+/// Exit code when another run holds the destination (sysexits' EX_TEMPFAIL: try again later).
+pub const EXIT_BUSY: u8 = 75;
+
+/// The database, with the leases of processes that are gone ended first (their runs marked
+/// interrupted), so what it shows is true.
 fn open_store(config: &Config) -> Result<Store, Failure> {
-    Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))
+    let store = Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))?;
+    let lease = LeaseSettings::from_limits(&config.limits);
+    store
+        .end_dead_leases(&|l| holder_is_dead(l, &lease))
+        .map_err(|e| Failure(e.to_string()))?;
+    Ok(store)
+}
+
+/// Take `dest`'s lease for this command, or say who holds it (exit code [`EXIT_BUSY`]).
+fn take_lease(
+    config: &Config,
+    store: &Store,
+    dest: &ServerRef,
+    who: &Trigger,
+) -> Result<Result<DestLease, ExitCode>, Failure> {
+    match DestLease::acquire(
+        store,
+        dest,
+        who,
+        &LeaseSettings::from_limits(&config.limits),
+    ) {
+        Ok(lease) => Ok(Ok(lease)),
+        Err(Busy::Store(e)) => Err(Failure(e.to_string())),
+        Err(busy) => Ok(Err(busy_exit(&busy))),
+    }
+}
+
+fn busy_exit(busy: &Busy) -> ExitCode {
+    eprintln!("error: {busy}; nothing was written. Try again when it has finished.");
+    ExitCode::from(EXIT_BUSY)
 }
 
 fn server_ref(s: &sharesync::plan::ServerSummary) -> ServerRef {
@@ -144,7 +179,12 @@ pub async fn apply_after_plan(
     let (source, dest) = (server_ref(&plan.source), server_ref(&plan.dest));
     let options = pair.plan_options(only_users);
     let trigger = trigger();
-    let job = ApplyJob::new(
+    // Before the stale check reads: no other writer can change the destination under it.
+    let lease = match take_lease(config, &store, &dest, &trigger)? {
+        Ok(lease) => lease,
+        Err(busy) => return Ok(busy),
+    };
+    let mut job = ApplyJob::new(
         &pair.name,
         &source,
         &dest,
@@ -153,6 +193,7 @@ pub async fn apply_after_plan(
         &config.limits,
         &trigger,
     );
+    job.lease = Some(&lease);
     let display = Display::new(plan.summary.users_to_update);
     let result = apply(&session.client, &store, &job, |p| display.show(p)).await;
     display.finish();
@@ -183,6 +224,7 @@ pub async fn apply_after_plan(
             filters.join(", "),
             plan.source.name
         ))),
+        Err(ApplyError::Busy(busy)) => Ok(busy_exit(&busy)),
         Err(e @ ApplyError::TokenRejected { run: Some(run) }) => Err(Failure(format!(
             "{e} (run {run} stopped; `sharesync runs {run}` shows what was done)"
         ))),
@@ -203,6 +245,13 @@ fn exit_for(report: &RunReport) -> ExitCode {
 pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failure> {
     let (config, session, _sandbox) = connect(config, &args.auth).await?;
     let store = open_store(&config)?;
+    let trigger = trigger();
+    // Before the preview's read, held through the removal: nothing else writes meanwhile.
+    let dest = store.run(args.run)?.run.dest;
+    let lease = match take_lease(&config, &store, &dest, &trigger)? {
+        Ok(lease) => lease,
+        Err(busy) => return Ok(busy),
+    };
     let preview = plan_undo(&session.client, &store, args.run)
         .await
         .map_err(|e| Failure(e.to_string()))?;
@@ -258,8 +307,8 @@ pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failur
             return Ok(ExitCode::SUCCESS);
         }
     }
-    let trigger = trigger();
-    let job = UndoJob::new(args.run, &config.limits, &trigger);
+    let mut job = UndoJob::new(args.run, &config.limits, &trigger);
+    job.lease = Some(&lease);
     let display = Display::new(preview.accounts.len());
     let result = undo(&session.client, &store, &job, |p| display.show(p)).await;
     display.finish();

@@ -1,5 +1,6 @@
-//! Confirm → stale check → run. One run at a time per destination: an in-process lock plus the
-//! store's `open → applying` transition (so a double press, or two admins, start one run only).
+//! Confirm → stale check → run. One run at a time per destination: the destination's SQLite lease
+//! (shared with every other process on the database), taken at the press, plus the store's
+//! `open → applying` transition (so a double press, or two admins, start one run only).
 //! Progress and the final result are written by editing the channel message, which keeps working
 //! after the interaction token's 15 minutes.
 
@@ -14,7 +15,7 @@ use super::commands::plan_context;
 use super::errors::{redact, Error};
 use super::render::{self, ResultLine};
 use super::Data;
-use sharesync::apply::{apply, ApplyError, ApplyJob, Progress};
+use sharesync::apply::{apply, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, Progress};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::store::{NewPlan, PlanStatus, StoredPlan, Trigger};
 
@@ -48,10 +49,22 @@ pub async fn confirm(
         name: stored.plan.dest.name.clone(),
         machine_id: MachineId(stored.plan.dest.machine_identifier.clone()),
     };
-    let lock = match data.locks.acquire(&data.store, &dest) {
-        Ok(lock) => lock,
+    let who = Trigger::discord(press.user.id.get());
+    // Taken before the stale check and held until the run is verified and recorded.
+    let lease = match DestLease::acquire(
+        &data.store,
+        &dest,
+        &who,
+        &LeaseSettings::from_limits(&data.config.limits),
+    ) {
+        Ok(lease) => lease,
+        Err(Busy::Store(e)) => return Err(e.into()),
         Err(busy) => {
-            refuse(busy.to_string()).await?;
+            refuse(format!(
+                "{}. Wait for it to finish, then press again.",
+                capitalized(&busy.to_string())
+            ))
+            .await?;
             return Ok(());
         }
     };
@@ -101,26 +114,34 @@ pub async fn confirm(
     let guard = data.in_flight.clone().read_owned().await;
     let (data, http) = (data.clone(), ctx.http.clone());
     let message = (press.channel_id, press.message.id);
-    let who = Trigger::discord(press.user.id.get());
     tokio::spawn(async move {
         let _guard = guard;
-        let _lock = lock;
-        run_and_report(&data, &http, message, &who, stored).await;
+        run_and_report(&data, &http, message, &who, &lease, stored).await;
     });
     Ok(())
 }
 
-/// Apply a stored plan (already moved to `applying`, its destination locked), editing
+/// "another run …" → "Another run …".
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Apply a stored plan (already moved to `applying`, its destination leased), editing
 /// `message` with progress and the result. Errors end up in the message, never lost.
 pub async fn run_and_report(
     data: &Data,
     http: &Arc<serenity::Http>,
     message: (serenity::ChannelId, serenity::MessageId),
     who: &Trigger,
+    lease: &DestLease,
     stored: StoredPlan,
 ) {
     let id = stored.id.clone();
-    if let Err(e) = run(data, http, message, who, stored).await {
+    if let Err(e) = run(data, http, message, who, lease, stored).await {
         let text = redact(&e.to_string(), &data.secrets);
         tracing::warn!(plan = %id, "apply failed: {text}");
         let _ = data
@@ -143,6 +164,7 @@ async fn run(
     http: &Arc<serenity::Http>,
     (channel, message): (serenity::ChannelId, serenity::MessageId),
     who: &Trigger,
+    lease: &DestLease,
     stored: StoredPlan,
 ) -> Result<(), Error> {
     let pair = data
@@ -173,6 +195,7 @@ async fn run(
         who,
     );
     job.limiter = Some(&data.limiter);
+    job.lease = Some(lease);
 
     // Progress: the executor reports through a callback; a separate task edits the message at
     // most every PROGRESS_EVERY with the latest state.

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
-use sharesync::apply::{DestLocks, WriteLimiter};
+use sharesync::apply::{holder_is_dead, LeaseSettings, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::schedule::{Clock, Scheduler, SystemClock};
 use sharesync::session::{Session, SessionError};
@@ -186,8 +186,6 @@ pub struct BotState {
     pub store: Store,
     /// Texts that must never be shown or logged (tokens).
     pub secrets: Vec<String>,
-    /// One run per destination, shared by buttons and schedules.
-    pub locks: DestLocks,
     /// One write budget for every run of this process (they share one plex.tv token).
     pub limiter: Arc<WriteLimiter>,
     /// Applies in flight, so shutdown can let them finish.
@@ -274,17 +272,14 @@ pub async fn start_with_clock(
     if interrupted > 0 {
         tracing::warn!("{interrupted} plan(s) were being applied when the bot last stopped; marked failed (see /sync-status)");
     }
+    let lease = LeaseSettings::from_limits(&config.limits);
+    for dead in store.end_dead_leases(&|l| holder_is_dead(l, &lease))? {
+        tracing::warn!(dest = %dead.dest.name, "a run on {} was cut off (its process stopped); marked interrupted", dead.dest.name);
+    }
     let limiter = Arc::new(WriteLimiter::new(&config.limits));
-    let locks = DestLocks::default();
     let schedules = (!config.schedules.is_empty()).then(|| {
         Arc::new(scheduled::Schedules {
-            scheduler: Scheduler::new(
-                config.clone(),
-                store.clone(),
-                locks.clone(),
-                limiter.clone(),
-                clock.now(),
-            ),
+            scheduler: Scheduler::new(config.clone(), store.clone(), limiter.clone(), clock.now()),
             clock,
         })
     });
@@ -293,7 +288,6 @@ pub async fn start_with_clock(
         settings: settings.clone(),
         config,
         store,
-        locks,
         limiter,
         in_flight: Arc::new(tokio::sync::RwLock::new(())),
         accounts: tokio::sync::Mutex::new(None),
