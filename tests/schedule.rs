@@ -338,3 +338,43 @@ fn bad_cron_and_time_zones_fail_at_start_with_the_key() {
         Some(Utc.with_ymd_and_hms(2026, 1, 11, 0, 0, 0).unwrap())
     );
 }
+
+/// Two bot processes on one database (two handles on the same SQLite file, two schedulers):
+/// each occurrence is claimed by exactly one, so there is one run, for both modes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_on_one_database_run_an_occurrence_once() {
+    for mode in ["report", "apply"] {
+        let e = env(&format!("cron = \"0 3 * * *\"\nmode = \"{mode}\"")).await;
+        let other_process = Scheduler::new(
+            e.config.clone(),
+            Store::open(e.config.database_file()).unwrap(),
+            Arc::new(WriteLimiter::new(&e.config.limits)),
+            at("2026-01-10T02:00:00Z"),
+        );
+        let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+        s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+        other_process
+            .run_due(at("2026-01-10T02:00:00Z"))
+            .await
+            .unwrap();
+        let due = at("2026-01-10T03:00:05Z");
+        let (a, b) = tokio::join!(s.run_due(due), other_process.run_due(due));
+        let ran = a.unwrap().len() + b.unwrap().len();
+        assert_eq!(ran, 1, "{mode}: one run of the occurrence");
+        // Neither runs it later (the loser of a busy destination deferred, then finds it taken).
+        let later = at("2026-01-10T03:00:20Z");
+        let (a, b) = tokio::join!(s.run_due(later), other_process.run_due(later));
+        assert_eq!(a.unwrap().len() + b.unwrap().len(), 0, "{mode}");
+        let runs = e.store.runs(10).unwrap();
+        match mode {
+            "apply" => {
+                assert_eq!(runs.len(), 1, "one apply run recorded");
+                assert_eq!(
+                    runs[0].summary.as_ref().unwrap().write_requests as usize,
+                    e.writes()
+                );
+            }
+            _ => assert_eq!(e.writes(), 0),
+        }
+    }
+}

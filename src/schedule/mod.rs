@@ -7,8 +7,10 @@
 //! guard around each pass).
 //!
 //! * **State** lives in the store: when each schedule was first seen (`armed_at`; occurrences
-//!   before it never count) and the last occurrence handled. An occurrence is marked handled
-//!   *before* it runs, so a crash never runs it twice.
+//!   before it never count) and the last occurrence handled. An occurrence is claimed (marked
+//!   handled by one conditional update) *before* it runs, so a crash never runs it twice and of
+//!   two schedulers on one database (two bot processes) exactly one runs it; the other does
+//!   nothing.
 //! * **Downtime:** occurrences that fell while no scheduler was running are run once, together,
 //!   when `catch_up` is set (the default), or skipped with a log line.
 //! * **No overlap:** an `apply` run takes the destination's [`DestLease`] (the same lease as a
@@ -142,8 +144,9 @@ impl Scheduler {
             };
             let caught_up = due < self.started_at;
             if caught_up && !schedule.catch_up {
-                tracing::info!(schedule = %schedule.name, due = %due, "missed while sharesync was not running; skipped (catch_up = false)");
-                self.store.schedule_due_handled(&schedule.name, due)?;
+                if self.store.claim_schedule_due(&schedule.name, due)? {
+                    tracing::info!(schedule = %schedule.name, due = %due, "missed while sharesync was not running; skipped (catch_up = false)");
+                }
                 continue;
             }
             if let Some(run) = self.run_one(schedule, due, caught_up, now).await? {
@@ -180,29 +183,28 @@ impl Scheduler {
             next: schedule.cron.next_after(schedule.timezone, now),
             outcome,
         };
-        let handled = |store: &Store| store.schedule_due_handled(&schedule.name, due);
+        // `None`: another scheduler claimed this occurrence; this one does nothing.
+        let claim = |outcome: Outcome| -> Result<Option<ScheduledRun>, StoreError> {
+            Ok(self
+                .store
+                .claim_schedule_due(&schedule.name, due)?
+                .then(|| finish(outcome)))
+        };
         let failed = |reason: String| Outcome::Failed { reason };
 
         let Ok(pair) = self.config.pair(Some(&schedule.pair)) else {
-            handled(&self.store)?;
-            return Ok(Some(finish(failed(format!(
+            return claim(failed(format!(
                 "no pair is named '{}'; fix schedule '{}' in the config",
                 schedule.pair, schedule.name
-            )))));
+            )));
         };
         let session = match Session::connect(&self.config, None).await {
             Ok(s) => s,
-            Err(e) => {
-                handled(&self.store)?;
-                return Ok(Some(finish(failed(session_fix(&e)))));
-            }
+            Err(e) => return claim(failed(session_fix(&e))),
         };
         let (source, dest) = match session.pair_servers(pair).await {
             Ok(servers) => servers,
-            Err(e) => {
-                handled(&self.store)?;
-                return Ok(Some(finish(failed(session_fix(&e)))));
-            }
+            Err(e) => return claim(failed(session_fix(&e))),
         };
         let trigger = Trigger::schedule(&schedule.name);
         let lease = match schedule.mode {
@@ -221,7 +223,9 @@ impl Scheduler {
                 }
             },
         };
-        handled(&self.store)?;
+        if !self.store.claim_schedule_due(&schedule.name, due)? {
+            return Ok(None);
+        }
         let options = pair.plan_options(vec![]);
         let plan = match session
             .client
