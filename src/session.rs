@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -169,6 +170,73 @@ impl Session {
         let state = self.client.read_sharing(&source, &dest).await?;
         let plan = plan(&state, &pair.plan_options(only_accounts))?;
         Ok((state, plan))
+    }
+}
+
+/// One sign-in per process: the first [`SharedSession::get`] signs in (token, saved token, or
+/// username and password with a two-factor code) and every later one reuses that session,
+/// until plex.tv rejects its token. A rejected token, or refused credentials, is logged once
+/// and answered from memory from then on, never tried again in a loop: plex.tv locks sign-ins
+/// from an address after repeated attempts, and a two-factor code works once. A restart (after
+/// fixing the credentials) signs in again.
+pub struct SharedSession {
+    config: Config,
+    state: tokio::sync::Mutex<Signed>,
+}
+
+enum Signed {
+    Not,
+    In(Arc<Session>),
+    /// plex.tv refused: the error, answered to every later caller without a request.
+    Refused(PlexError),
+}
+
+/// Refusals that another attempt with the same credentials cannot fix.
+fn is_refusal(e: &PlexError) -> bool {
+    matches!(
+        e,
+        PlexError::BadToken | PlexError::BadCredentials | PlexError::TwoFactorRequired
+    )
+}
+
+impl SharedSession {
+    pub fn new(config: Config) -> SharedSession {
+        SharedSession {
+            config,
+            state: tokio::sync::Mutex::new(Signed::Not),
+        }
+    }
+
+    /// The process's session, signing in the first time (callers at the same moment wait for
+    /// that one sign-in rather than starting their own).
+    pub async fn get(&self) -> Result<Arc<Session>, SessionError> {
+        let mut state = self.state.lock().await;
+        if let Signed::In(session) = &*state {
+            if !session.client.token_rejected() {
+                return Ok(session.clone());
+            }
+            tracing::warn!("{TOKEN_REJECTED}");
+            *state = Signed::Refused(PlexError::BadToken);
+        }
+        if let Signed::Refused(e) = &*state {
+            return Err(SessionError::Plex(e.clone()));
+        }
+        match Session::connect(&self.config, None).await {
+            Ok(session) => {
+                let session = Arc::new(session);
+                *state = Signed::In(session.clone());
+                Ok(session)
+            }
+            Err(SessionError::Plex(e)) if is_refusal(&e) => {
+                tracing::warn!(
+                    "plex.tv refused the sign-in ({e}); not trying again until restarted"
+                );
+                *state = Signed::Refused(e.clone());
+                Err(SessionError::Plex(e))
+            }
+            // Anything else (plex.tv unreachable, a config problem) may pass: try next time.
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use sharesync::config::Config;
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::sandbox::{Sandbox, Scenario};
 use sharesync::schedule::{CronExpr, Outcome, ScheduledRun, Scheduler, TimeZone};
+use sharesync::session::SharedSession;
 use sharesync::store::Store;
 
 struct Env {
@@ -66,6 +67,7 @@ impl Env {
         Scheduler::new(
             self.config.clone(),
             self.store.clone(),
+            Arc::new(SharedSession::new(self.config.clone())),
             Arc::new(WriteLimiter::new(&self.config.limits)),
             started_at,
         )
@@ -229,12 +231,14 @@ async fn an_apply_run_waits_for_a_manual_apply_on_the_same_destination() {
         &LeaseSettings::from_limits(&e.config.limits),
     )
     .unwrap();
-    assert!(s
-        .run_due(at("2026-01-10T03:00:05Z"))
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(e.writes(), 0, "no write while the destination is busy");
+    e.sandbox.clear_requests();
+    for tick in ["2026-01-10T03:00:05Z", "2026-01-10T03:00:10Z"] {
+        assert!(s.run_due(at(tick)).await.unwrap().is_empty());
+    }
+    assert!(
+        e.sandbox.requests().is_empty(),
+        "a deferred run neither signs in nor reads plex.tv each tick"
+    );
     drop(manual);
     // Deferred, not lost: the next tick runs it.
     let run = one(s.run_due(at("2026-01-10T03:00:20Z")).await.unwrap());
@@ -277,6 +281,7 @@ async fn a_rejected_token_fails_once_with_the_fix_and_writes_nothing() {
     let s = Scheduler::new(
         config.clone(),
         store,
+        Arc::new(SharedSession::new(config.clone())),
         Arc::new(WriteLimiter::new(&config.limits)),
         at("2026-01-10T02:00:00Z"),
     );
@@ -302,6 +307,15 @@ async fn a_rejected_token_fails_once_with_the_fix_and_writes_nothing() {
         .requests()
         .iter()
         .any(|r| r.method != "GET" && r.path.contains("shared_servers")));
+    // The next occurrence reports it again, from memory: the rejected token is not sent again.
+    let asked = sandbox.requests().len();
+    let next = one(s.run_due(at("2026-01-11T03:00:05Z")).await.unwrap());
+    assert!(matches!(next.outcome, Outcome::Failed { .. }));
+    assert_eq!(
+        sandbox.requests().len(),
+        asked,
+        "no request with a rejected token"
+    );
 }
 
 #[test]
@@ -348,6 +362,7 @@ async fn two_schedulers_on_one_database_run_an_occurrence_once() {
         let other_process = Scheduler::new(
             e.config.clone(),
             Store::open(e.config.database_file()).unwrap(),
+            Arc::new(SharedSession::new(e.config.clone())),
             Arc::new(WriteLimiter::new(&e.config.limits)),
             at("2026-01-10T02:00:00Z"),
         );

@@ -62,14 +62,26 @@ impl TestBot {
     /// With `[[schedule]]` entries (or other TOML) after the `[discord]` section; the schedules'
     /// clock starts at 2026-01-10 02:00 UTC.
     async fn start_full(scenario: Scenario, more_toml: &str) -> TestBot {
+        Self::start_signed_in_by(scenario, more_toml, None).await
+    }
+
+    /// `credentials`: the `[plex]` lines that sign in (default: the owner's token).
+    async fn start_signed_in_by(
+        scenario: Scenario,
+        more_toml: &str,
+        credentials: Option<&str>,
+    ) -> TestBot {
         let fake = FakeDiscord::start().await;
         let sandbox = Sandbox::start(scenario).await.expect("sandbox");
         let dir = tempfile::tempdir().expect("tempdir");
+        let credentials = credentials
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("token = \"{}\"", sandbox.owner_token()));
         let toml = format!(
             r#"
 data_dir = "{dir}"
 [plex]
-token = "{token}"
+{credentials}
 url = "{plex}"
 [limits]
 writes_per_second = 0
@@ -88,7 +100,6 @@ notify_channel_id = {NOTIFY_CHANNEL}
 {more_toml}
 "#,
             dir = dir.path().display(),
-            token = sandbox.owner_token(),
             plex = sandbox.url(),
             discord = fake.url(),
         );
@@ -1076,6 +1087,48 @@ async fn sync_status_shows_the_token_runs_and_next_schedules() {
     assert!(
         !reply.to_string().contains(&bot.sandbox.owner_token()),
         "no token shown"
+    );
+    bot.stop().await;
+}
+
+/// Signed in with username and password: one sign-in request for the whole process, however
+/// many commands (plans, status, autocomplete) and however often; plex.tv locks out an address
+/// that signs in again and again, and a two-factor code works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_session_signs_in_once_over_fifty_commands() {
+    let bot = TestBot::start_signed_in_by(
+        Scenario::demo(),
+        "",
+        Some("username = \"sandbox-owner\"\npassword = \"sandbox-password\""),
+    )
+    .await;
+    for n in 0..50 {
+        let i = match n % 3 {
+            0 => fx::slash("sync-plan", &[], admin()),
+            1 => fx::slash("sync-status", &[], admin()),
+            _ => fx::autocomplete("sync-user", "plex_user", "al", admin()),
+        };
+        let i = bot.send(i);
+        let cb = bot.callback(&i).await;
+        if cb["type"] == 5 {
+            let token = fx::token(&i);
+            bot.fake
+                .wait_for(WAIT, "the follow-up", |c| {
+                    c.is("POST", &format!("/webhooks/1000/{token}"))
+                })
+                .await;
+        }
+    }
+    let sign_ins = bot
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.contains("sign"))
+        .count();
+    assert_eq!(sign_ins, 1, "one sign-in for fifty commands");
+    assert!(
+        bot.sandbox.requests().len() > 50,
+        "the commands did reach plex.tv"
     );
     bot.stop().await;
 }

@@ -99,6 +99,12 @@ impl PlexClient {
         self.inner.transport.request_count()
     }
 
+    /// plex.tv has answered this client's token with 401 (revoked, expired): every later
+    /// request would fail the same way.
+    pub fn token_rejected(&self) -> bool {
+        self.inner.transport.token_rejected()
+    }
+
     fn t(&self) -> &Transport {
         &self.inner.transport
     }

@@ -5,7 +5,7 @@
 //! no URL built here carries it and every URL is safe to log.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,6 +134,8 @@ pub struct Transport {
     token: Option<SecretString>,
     pub read_retries: u32,
     requests: Arc<AtomicU64>,
+    /// plex.tv answered this transport's token with 401: it will not work again.
+    token_rejected: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -204,6 +206,7 @@ impl Transport {
             token: opts.token.clone(),
             read_retries: opts.read_retries,
             requests: Arc::new(AtomicU64::new(0)),
+            token_rejected: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -219,7 +222,13 @@ impl Transport {
             token: Some(token),
             read_retries: self.read_retries,
             requests: self.requests.clone(),
+            token_rejected: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// plex.tv has rejected this transport's token (a 401 to an authenticated request).
+    pub fn token_rejected(&self) -> bool {
+        self.token_rejected.load(Ordering::Relaxed)
     }
 
     pub fn has_token(&self) -> bool {
@@ -312,7 +321,11 @@ impl Transport {
             })
         } else {
             let info = error_body::parse(content_type.as_deref(), &body);
-            Err(error_body::to_error(status, info, retry_after))
+            let e = error_body::to_error(status, info, retry_after);
+            if e == PlexError::BadToken && req.auth && self.token.is_some() {
+                self.token_rejected.store(true, Ordering::Relaxed);
+            }
+            Err(e)
         }
     }
 

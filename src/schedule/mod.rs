@@ -27,11 +27,12 @@ use chrono::{DateTime, Utc};
 pub use cron::{CronExpr, TimeZone};
 
 use crate::apply::{
-    apply, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, RunReport, WriteLimiter,
+    apply, holder_is_dead, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, RunReport,
+    WriteLimiter,
 };
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::plan::Plan;
-use crate::session::{Session, SessionError, TOKEN_REJECTED};
+use crate::session::{SessionError, SharedSession, TOKEN_REJECTED};
 use crate::store::{Store, StoreError, Trigger};
 
 /// How often [`run`] looks for due schedules (so a run starts at most this late).
@@ -107,6 +108,8 @@ impl ScheduledRun {
 pub struct Scheduler {
     config: Config,
     store: Store,
+    /// The process's one plex.tv session (shared with the bot's commands).
+    session: Arc<SharedSession>,
     limiter: Arc<WriteLimiter>,
     /// When this scheduler started: occurrences before it fell during downtime.
     started_at: DateTime<Utc>,
@@ -119,12 +122,14 @@ impl Scheduler {
     pub fn new(
         config: Config,
         store: Store,
+        session: Arc<SharedSession>,
         limiter: Arc<WriteLimiter>,
         started_at: DateTime<Utc>,
     ) -> Scheduler {
         Scheduler {
             config,
             store,
+            session,
             limiter,
             started_at,
             pass: tokio::sync::Mutex::new(()),
@@ -198,7 +203,20 @@ impl Scheduler {
                 schedule.pair, schedule.name
             )));
         };
-        let session = match Session::connect(&self.config, None).await {
+        let lease_settings = LeaseSettings::from_limits(&self.config.limits);
+        if schedule.mode == ScheduleMode::Apply {
+            // A destination another run holds: defer without signing in or reading plex.tv
+            // (the lease is taken for real below, once the servers are known).
+            if let Some(held) = self.store.leases()?.into_iter().find(|l| {
+                (l.dest.machine_id.0.eq_ignore_ascii_case(pair.dest.trim())
+                    || l.dest.name.trim().to_lowercase() == pair.dest.trim().to_lowercase())
+                    && !holder_is_dead(l, &lease_settings)
+            }) {
+                tracing::info!(schedule = %schedule.name, "deferred: {}", Busy::Held(Box::new(held)));
+                return Ok(None);
+            }
+        }
+        let session = match self.session.get().await {
             Ok(s) => s,
             Err(e) => return claim(failed(session_fix(&e))),
         };
@@ -209,19 +227,16 @@ impl Scheduler {
         let trigger = Trigger::schedule(&schedule.name);
         let lease = match schedule.mode {
             ScheduleMode::Report => None,
-            ScheduleMode::Apply => match DestLease::acquire(
-                &self.store,
-                &dest,
-                &trigger,
-                &LeaseSettings::from_limits(&self.config.limits),
-            ) {
-                Ok(lease) => Some(lease),
-                Err(Busy::Store(e)) => return Err(e),
-                Err(busy) => {
-                    tracing::info!(schedule = %schedule.name, "deferred: {busy}");
-                    return Ok(None);
+            ScheduleMode::Apply => {
+                match DestLease::acquire(&self.store, &dest, &trigger, &lease_settings) {
+                    Ok(lease) => Some(lease),
+                    Err(Busy::Store(e)) => return Err(e),
+                    Err(busy) => {
+                        tracing::info!(schedule = %schedule.name, "deferred: {busy}");
+                        return Ok(None);
+                    }
                 }
-            },
+            }
         };
         if !self.store.claim_schedule_due(&schedule.name, due)? {
             return Ok(None);
