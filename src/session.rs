@@ -65,12 +65,17 @@ pub fn client_identifier(config: &Config) -> Result<String, SessionError> {
 
 /// Write a file only its owner can read (tokens, identifiers), creating the data dir.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
-    let fail = |e: std::io::Error| SessionError::DataDir {
+    write_private_file(path, contents.as_bytes()).map_err(|e| SessionError::DataDir {
         path: path.display().to_string(),
         reason: e.to_string(),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+    })
+}
+
+/// Write `contents` to a file only its owner can read or write (0600 on Unix; an existing
+/// file is narrowed too), creating its directory: tokens, saved plans (they hold e-mails).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -79,13 +84,20 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(fail)?;
-    file.write_all(contents.as_bytes()).map_err(fail)?;
+    let mut file = options.open(path)?;
+    make_private(path)?;
+    file.write_all(contents)
+}
+
+/// Narrow an existing file to its owner (0600 on Unix; elsewhere left as it is).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 

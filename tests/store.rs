@@ -519,3 +519,30 @@ fn a_dead_holders_lease_is_taken_over_and_its_run_marked_interrupted() {
     );
     assert!(store.leases().unwrap().is_empty());
 }
+
+/// The database holds e-mail addresses: the file and the -wal and -shm files SQLite makes
+/// beside it are readable by their owner only, whatever the umask; a file an older build left
+/// open to others is narrowed on open.
+#[cfg(unix)]
+#[test]
+fn the_database_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/sharesync.sqlite");
+    let mode = |suffix: &str| {
+        std::fs::metadata(format!("{}{suffix}", path.display()))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let store = Store::open(&path).unwrap();
+    start(&store, &Trigger::cli("a"));
+    for suffix in ["", "-wal", "-shm"] {
+        assert_eq!(mode(suffix), 0o600, "sharesync.sqlite{suffix}");
+    }
+    drop(store);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Store::open(&path).unwrap();
+    assert_eq!(mode(""), 0o600);
+}

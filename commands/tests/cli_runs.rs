@@ -77,6 +77,13 @@ fn save_apply_list_show_and_undo() {
     // A reviewed plan, then a change on plex.tv: the saved plan is stale, nothing is written.
     let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
     assert!(ok, "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: std::path::PathBuf| std::fs::metadata(p).unwrap().permissions().mode();
+        // Plans and the record hold e-mail addresses.
+        assert_eq!(mode(dir.path().join("plan.json")) & 0o777, 0o600);
+    }
     let before = fake.sandbox.world();
     let mid = before.server_by_name("doodoo").unwrap().machine_id.clone();
     let alice = before.account_by_name("alice").unwrap().id;

@@ -89,6 +89,9 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
+        // It holds e-mail addresses: created owner-only. SQLite gives the -wal and -shm files
+        // it creates the database file's permissions.
+        create_private(path).map_err(|e| fail(e.to_string()))?;
         let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|e| fail(e.to_string()))?;
@@ -97,6 +100,13 @@ impl Store {
             .map_err(|e| fail(e.to_string()))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(fail(format!("cannot switch to WAL mode (got {mode})")));
+        }
+        // Files an older sharesync left readable by others are narrowed.
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                crate::session::make_private(&file).map_err(|e| fail(e.to_string()))?;
+            }
         }
         Self::finish_open(conn, &shown)
     }
@@ -134,6 +144,23 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite half-written (every call is one
         // transaction), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Create `path` empty and owner-only if it does not exist (SQLite then opens it as a new
+/// database).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

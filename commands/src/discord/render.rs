@@ -737,27 +737,28 @@ pub fn notice(title: &str, text: &str, colour_ok: bool) -> Page {
     }
 }
 
+/// A cell a spreadsheet will not evaluate: a leading = + - @, tab or carriage return (OWASP's
+/// list for CSV injection) gets a `'` in front.
 fn csv_field(s: &str) -> String {
-    // A leading = + - @ would make a spreadsheet evaluate the cell.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
+/// CSV through the `csv` crate (quoting of commas, quotes, newlines and carriage returns).
 fn csv_rows<const N: usize>(header: &str, rows: impl Iterator<Item = [String; N]>) -> String {
-    let mut out = format!("{header}\n");
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory only fails on a bug in the writer; the rows are text.
+    let _ = out.write_record(header.split(','));
     for row in rows {
-        out.push_str(&row.map(|c| csv_field(&c)).join(","));
-        out.push('\n');
+        let _ = out.write_record(row.iter().map(|c| csv_field(c)));
     }
-    out
+    let bytes = out.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// A run's results as CSV: one row per account it had to change.
@@ -939,6 +940,28 @@ mod tests {
         let row = csv.lines().nth(1).unwrap();
         assert!(row.starts_with("1,\"'=cmd,x\","), "{row}");
         assert!(row.contains("\"A \"\"B\"\"\""), "{row}");
+    }
+
+    #[test]
+    fn csv_defuses_tab_and_carriage_return_and_reads_back_as_written() {
+        let names = ["\tcmd", "\rcmd", "a\r\nb", "x\ty", "plain"];
+        let plan = plan_of(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| account(i as u64 + 1, Outcome::Grant, n.to_string(), vec![]))
+                .collect(),
+            vec![],
+            "a",
+            "b",
+        );
+        let text = plan_csv(&plan);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let titles: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap()[3].to_string())
+            .collect();
+        assert_eq!(titles, ["'\tcmd", "'\rcmd", "a\r\nb", "x\ty", "plain"]);
     }
 
     fn arb_plan() -> impl Strategy<Value = Plan> {
