@@ -198,7 +198,12 @@ impl PlexClient {
         self.read("resources", |f| async move {
             match f {
                 ApiFamily::V2 => v2::owned_servers(t).await,
-                ApiFamily::Legacy => legacy::owned_servers(t).await,
+                // Legacy `/api/resources` has been seen to leave owned servers out: an empty
+                // answer is checked against v2 rather than taken as "you own no servers".
+                ApiFamily::Legacy => match legacy::owned_servers(t).await? {
+                    none if none.is_empty() => v2::owned_servers(t).await,
+                    some => Ok(some),
+                },
             }
         })
         .await

@@ -18,7 +18,7 @@ use crate::model::{
     ServerSharing, Share, ShareId, ShareState, SharingSettings, SharingState,
 };
 
-use super::de::{flag, string_opt, u64_opt, u64_req};
+use super::de::{flag, flag_opt, string_opt, u64_opt, u64_req};
 use super::transport::{all_of, segment, xml, Accept, Host, Request, Transport};
 use super::{validate, PlexError};
 
@@ -122,8 +122,8 @@ struct UserServer {
     owned: bool,
     #[serde(rename = "@pending", default, deserialize_with = "flag")]
     pending: bool,
-    #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
-    all_libraries: bool,
+    #[serde(rename = "@allLibraries", default, deserialize_with = "flag_opt")]
+    all_libraries: Option<bool>,
     #[serde(rename = "@numLibraries", default, deserialize_with = "u64_opt")]
     num_libraries: Option<u64>,
 }
@@ -145,8 +145,9 @@ struct SharedServer {
     username: Option<String>,
     #[serde(rename = "@email", default, deserialize_with = "string_opt")]
     email: Option<String>,
-    #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
-    all_libraries: bool,
+    /// Absent in recorded public payloads: then `/api/users`' `Server@allLibraries` says.
+    #[serde(rename = "@allLibraries", default, deserialize_with = "flag_opt")]
+    all_libraries: Option<bool>,
     #[serde(rename = "@allowSync", default, deserialize_with = "flag")]
     allow_sync: bool,
     #[serde(rename = "@allowCameraUpload", default, deserialize_with = "flag")]
@@ -246,11 +247,14 @@ fn to_catalogue(body: Servers, server: &ServerRef, endpoint: &str) -> Result<Ser
 
 /// Join `/api/users` and one server's `shared_servers` into that server's shares
 /// (`SharedServer@userID` ↔ `User@id`; visible = `Section@shared="1"` or `allLibraries="1"`).
+/// A share whose `allLibraries` neither `shared_servers` nor `/api/users` states has unknown
+/// access (reading its sections as an explicit list could turn "all" into a list): the read is
+/// [`PlexError::Incomplete`] (read again, then refused).
 pub(super) fn join(
     users: &Users,
     shared: &SharedServers,
     server: Server,
-) -> (BTreeMap<AccountId, Account>, ServerSharing) {
+) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
     let mid = server.machine_id.0.as_str();
     // Users without an id (invites to addresses with no account) cannot be keyed: skipped.
     let by_id: BTreeMap<u64, &User> = users
@@ -306,7 +310,16 @@ pub(super) fn join(
                     .iter()
                     .any(|s| s.owned && s.pending && s.machine_identifier.as_deref() == Some(mid))
             });
-        let access = if ss.all_libraries {
+        let all = ss
+            .all_libraries
+            .or(summary.and_then(|(_, _, s)| s.all_libraries))
+            .ok_or_else(|| {
+                PlexError::Incomplete(format!(
+                    "share {} on {} does not say whether it has all libraries",
+                    ss.id, server.name
+                ))
+            })?;
+        let access = if all {
             Access::All
         } else {
             Access::Libraries(
@@ -343,9 +356,9 @@ pub(super) fn join(
         if seen_share_ids.contains(&share_id) || shares.contains_key(&AccountId(account_id)) {
             continue;
         }
-        let access = if s.all_libraries {
+        let access = if s.all_libraries == Some(true) {
             Access::All
-        } else if s.num_libraries == Some(0) {
+        } else if s.all_libraries == Some(false) && s.num_libraries == Some(0) {
             Access::Libraries(BTreeSet::new())
         } else {
             tracing::warn!(share = share_id, account = account_id, server = %server.name,
@@ -377,7 +390,7 @@ pub(super) fn join(
             &server.name,
         );
     }
-    (accounts, ServerSharing { server, shares })
+    Ok((accounts, ServerSharing { server, shares }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -430,7 +443,7 @@ pub(super) async fn read_server_sharing(
         shared_servers(t, &server.machine_id),
         catalogue(t, server)
     )?;
-    let (accounts, sharing) = join(&users, &shared, catalogue);
+    let (accounts, sharing) = join(&users, &shared, catalogue)?;
     validate::server_sharing(&sharing, &accounts)?;
     Ok((accounts, sharing))
 }
@@ -448,8 +461,8 @@ pub(super) async fn read_sharing(
         catalogue(t, source),
         catalogue(t, dest)
     )?;
-    let (mut accounts, source) = join(&users, &src_shared, src_cat);
-    let (dst_accounts, dest) = join(&users, &dst_shared, dst_cat);
+    let (mut accounts, source) = join(&users, &src_shared, src_cat)?;
+    let (dst_accounts, dest) = join(&users, &dst_shared, dst_cat)?;
     accounts.extend(dst_accounts);
     validate::server_sharing(&source, &accounts)?;
     validate::server_sharing(&dest, &accounts)?;
@@ -621,7 +634,7 @@ mod tests {
         let cat = to_catalogue(parse(CATALOGUE), &server_ref(), "GET /x").unwrap();
         let users: Users = parse(USERS);
         let shared: SharedServers = parse(SHARED);
-        let (accounts, sharing) = join(&users, &shared, cat);
+        let (accounts, sharing) = join(&users, &shared, cat).unwrap();
         validate::server_sharing(&sharing, &accounts).unwrap();
         assert_eq!(accounts.len(), 3);
         let kid = &accounts[&AccountId(8676063)];
