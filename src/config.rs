@@ -138,6 +138,16 @@ pub struct Limits {
     /// `Retry-After`).
     #[serde(default = "default_lease_timeout")]
     pub lease_timeout_seconds: u64,
+    /// A write is computed from a read of its share at most this old; an older one is read
+    /// again (that one share, one request) just before the write.
+    #[serde(default = "default_max_snapshot_age")]
+    pub max_snapshot_age_seconds: f64,
+}
+
+impl Limits {
+    pub fn max_snapshot_age(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.max_snapshot_age_seconds).unwrap_or_default()
+    }
 }
 
 fn default_wps() -> f64 {
@@ -149,6 +159,9 @@ fn default_concurrency() -> usize {
 fn default_lease_timeout() -> u64 {
     60
 }
+fn default_max_snapshot_age() -> f64 {
+    5.0
+}
 
 impl Default for Limits {
     fn default() -> Self {
@@ -156,6 +169,7 @@ impl Default for Limits {
             writes_per_second: default_wps(),
             concurrency: default_concurrency(),
             lease_timeout_seconds: default_lease_timeout(),
+            max_snapshot_age_seconds: default_max_snapshot_age(),
         }
     }
 }
@@ -302,6 +316,14 @@ impl Config {
         }
         if self.limits.concurrency == 0 {
             return Err(invalid("limits.concurrency", "must be at least 1"));
+        }
+        if !(self.limits.max_snapshot_age_seconds >= 0.0
+            && self.limits.max_snapshot_age_seconds.is_finite())
+        {
+            return Err(invalid(
+                "limits.max_snapshot_age_seconds",
+                "must be a number >= 0 (0 reads each share again just before its write)",
+            ));
         }
         if self.limits.lease_timeout_seconds < 3 {
             return Err(invalid(

@@ -1236,3 +1236,52 @@ async fn a_run_waiting_out_retry_after_keeps_its_lease_alive() {
     );
     assert!(other.leases().unwrap().is_empty(), "released after the run");
 }
+
+/// The owner changes a share between the stale check's read and the write (revokes Music from
+/// alice, gives her Kids instead). Once that read is older than `max_snapshot_age_seconds`
+/// (here 0: always), alice's share is read again on its own just before her write, so the
+/// revoked library is not granted back and the new one is kept.
+#[tokio::test]
+async fn a_revoke_just_before_the_write_is_not_granted_back() {
+    for family in FAMILIES {
+        let mut env = env(small_scenario(), family).await;
+        env.limits.max_snapshot_age_seconds = 0.0;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let (music, kids) = (
+            env.section("doodoo", "Music"),
+            env.section("doodoo", "Kids"),
+        );
+        let owner_edits = |progress: Progress| {
+            if let Progress::Started { .. } = progress {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+                        .unwrap();
+                    share.section_ids = [kids].into();
+                });
+            }
+        };
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_edits)
+            .await
+            .expect("apply");
+        assert_eq!(report.status, RunStatus::Finished);
+        let now = env.visible(&env.dest, "alice").unwrap();
+        assert!(
+            !now.contains(&music),
+            "{family:?}: revoked Music came back: {now:?}"
+        );
+        assert!(
+            now.contains(&kids),
+            "{family:?}: the owner's Kids was dropped"
+        );
+        for title in ["Movies", "TV Shows"] {
+            assert!(
+                now.contains(&env.section("doodoo", title)),
+                "{family:?}: {title}"
+            );
+        }
+    }
+}

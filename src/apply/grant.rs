@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::drive::{Change, Step, WriteOp};
-use super::view::Snapshot;
-use crate::model::{Access, Account, AccountId, LibraryId, SharingState};
+
+use crate::model::{Access, Account, AccountId, LibraryId, Server, Share, SharingState};
 use crate::plan::{Outcome, Plan};
 use crate::store::GrantAction;
 
@@ -83,8 +83,12 @@ impl Change for GrantTarget {
         )
     }
 
-    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step {
-        let server = &snapshot.sharing.server;
+    fn decide(
+        &self,
+        server: &Server,
+        share: Option<&Share>,
+        limit: Option<&BTreeSet<LibraryId>>,
+    ) -> Step {
         let wanted: BTreeMap<LibraryId, String> = self
             .add
             .iter()
@@ -98,7 +102,7 @@ impl Change for GrantTarget {
                 self.dest_name
             ));
         }
-        match snapshot.sharing.shares.get(&self.account.id) {
+        match share {
             // Never turn All into a list: an explicit list would drop libraries added later.
             Some(share) if share.access == Access::All => Step::Skip(format!(
                 "already has all libraries on {} (nothing sent)",

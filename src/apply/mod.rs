@@ -10,9 +10,10 @@
 //! 2. **Union writes** — per account, the destination share's freshly read libraries plus the
 //!    planned ones (update by share id for existing and pending shares; create by account id
 //!    for `new_share`). Never an empty list, never `All` turned into a list (an `All` share is
-//!    skipped), settings sent back as read (v2) or not at all (legacy), global ids only. The
-//!    destination is re-read before each batch of accounts, and a grant already present is not
-//!    sent again.
+//!    skipped), settings sent back as read (v2) or not at all (legacy), global ids only. Each
+//!    write is computed from a read of its share at most `limits.max_snapshot_age_seconds` old
+//!    (an older one is read again on its own: one request, never the whole list per write), and
+//!    a grant already present is not sent again.
 //! 3. **Faults** — writes go through a [`WriteLimiter`]; failures are retried per
 //!    [`RetryPolicy`] (`Retry-After` honoured, else exponential backoff with jitter), and before
 //!    each retry the destination is re-read and the union computed again, because a write may
@@ -67,7 +68,7 @@ use crate::store::{
 use drive::{Change, Ctx, Fatal};
 use view::{DestView, Snapshot};
 
-/// Accounts written between two re-reads of the destination.
+/// Accounts written between two heartbeats of the run's record.
 pub const DEFAULT_BATCH_SIZE: usize = 50;
 
 #[derive(Debug, thiserror::Error)]
@@ -400,6 +401,7 @@ async fn run_changes<T: Change>(
         view: &view,
         limiter,
         lease: s.lease,
+        max_snapshot_age: s.limits.max_snapshot_age(),
         retry: s.retry,
         writes: &writes,
         progress,

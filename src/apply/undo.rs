@@ -19,7 +19,7 @@ use super::{
     RetryPolicy, RunReport, RunSettings, WriteLimiter, DEFAULT_BATCH_SIZE,
 };
 use crate::config::Limits;
-use crate::model::{Access, AccountId, LibraryId, ShareId};
+use crate::model::{Access, AccountId, LibraryId, Server, Share, ShareId};
 use crate::plex::PlexClient;
 use crate::store::{
     GrantAction, GrantId, GrantState, NewRun, RunId, RunKind, RunRecord, RunStatus, Store, Trigger,
@@ -139,8 +139,13 @@ impl Change for UndoTarget {
         )
     }
 
-    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step {
-        let Some(share) = snapshot.sharing.shares.get(&self.account_id) else {
+    fn decide(
+        &self,
+        _server: &Server,
+        share: Option<&Share>,
+        limit: Option<&BTreeSet<LibraryId>>,
+    ) -> Step {
+        let Some(share) = share else {
             return Step::Done; // no share: nothing of the run's is left
         };
         let current = match &share.access {
@@ -268,7 +273,8 @@ pub async fn plan_undo(
     let accounts = targets
         .iter()
         .map(|t| {
-            let action = match t.decide(&snapshot, None) {
+            let share = snapshot.sharing.shares.get(&t.account_id);
+            let action = match t.decide(&snapshot.sharing.server, share, None) {
                 Step::Done => UndoAction::AlreadyGone,
                 Step::Skip(reason) => UndoAction::Skip(reason),
                 Step::Send { op, changing } => {

@@ -256,6 +256,17 @@ impl PlexClient {
         .await
     }
 
+    /// One share's access read now (one request; the executor's per-write freshness check).
+    /// `None`: the share no longer exists.
+    pub async fn read_share_access(
+        &self,
+        server: &MachineId,
+        share: ShareId,
+    ) -> Result<Option<Access>, PlexError> {
+        self.need_token()?;
+        legacy::share_access(self.t(), server, share).await
+    }
+
     /// Replace a share's libraries with `libraries` (send the union; this is a replace).
     /// Refuses, without sending, an empty set and a share that has `All` (an explicit list
     /// would drop libraries added later). v2 sends `share.settings` back unchanged.

@@ -433,6 +433,48 @@ async fn shared_servers(t: &Transport, mid: &MachineId) -> Result<SharedServers,
     t.read(&req, |r| xml::<SharedServers>(r, ROOT)).await
 }
 
+/// One share's access, freshly (`GET /api/servers/{mid}/shared_servers/{id}`, one request
+/// whatever the number of accounts; the shared-server id is the same in both families).
+/// `None`: the share is gone. A share that does not say whether it has all libraries is
+/// [`PlexError::Incomplete`] (the caller reads the whole server instead).
+pub(super) async fn share_access(
+    t: &Transport,
+    mid: &MachineId,
+    share: ShareId,
+) -> Result<Option<Access>, PlexError> {
+    let req = Request::get(
+        Host::Plex,
+        format!(
+            "/api/servers/{}/shared_servers/{}",
+            segment(&mid.0),
+            share.0
+        ),
+        Accept::Xml,
+    );
+    let listed = match t.read(&req, |r| xml::<SharedServers>(r, ROOT)).await {
+        Ok(listed) => listed,
+        Err(PlexError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(ss) = listed.shared.iter().find(|ss| ss.id == share.0) else {
+        return Ok(None);
+    };
+    match ss.all_libraries {
+        Some(true) => Ok(Some(Access::All)),
+        Some(false) => Ok(Some(Access::Libraries(
+            ss.sections
+                .iter()
+                .filter(|s| s.shared)
+                .map(|s| LibraryId(s.id))
+                .collect(),
+        ))),
+        None => Err(PlexError::Incomplete(format!(
+            "share {} does not say whether it has all libraries",
+            share.0
+        ))),
+    }
+}
+
 /// One server: 3 requests (`/api/users`, `shared_servers`, the catalogue), validated.
 pub(super) async fn read_server_sharing(
     t: &Transport,
