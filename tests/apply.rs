@@ -1285,3 +1285,85 @@ async fn a_revoke_just_before_the_write_is_not_granted_back() {
         }
     }
 }
+
+/// The admin confirmed an undo preview; before the removal, another admin changes a share the
+/// run touched. The undo compares its fresh read with the confirmed preview and removes nothing
+/// (like an apply's stale check), handing back the new preview.
+#[tokio::test]
+async fn an_undo_whose_preview_changed_after_confirmation_removes_nothing() {
+    for family in FAMILIES {
+        let env = env(small_scenario(), family).await;
+        let (_, report) = env.plan_and_apply().await;
+        let preview = plan_undo(&env.client, &env.store, report.run)
+            .await
+            .unwrap();
+        assert!(preview.removals() > 0);
+        let (dest, alice) = (env.mid(&env.dest), env.account("alice"));
+        let kids = env.section("doodoo", "Kids");
+        env.sandbox.with_world(|w| {
+            let share = w
+                .shares
+                .values_mut()
+                .find(|s| s.machine_id == dest && s.account_id == Some(alice))
+                .unwrap();
+            share.section_ids.insert(kids); // changes what alice's undo keeps
+        });
+        let writes_before = env.writes().len();
+        let mut job = UndoJob::new(report.run, &env.limits, &env.trigger);
+        job.retry = RetryPolicy::fast();
+        job.confirmed = Some(&preview);
+        let e = undo(&env.client, &env.store, &job, |_| {})
+            .await
+            .unwrap_err();
+        let ApplyError::UndoChanged { now, .. } = e else {
+            panic!("{family:?}: {e:?}")
+        };
+        assert_ne!(now.accounts, preview.accounts);
+        assert_eq!(env.writes().len(), writes_before, "nothing removed");
+        assert_eq!(env.store.runs(10).unwrap().len(), 1, "no undo run recorded");
+    }
+}
+
+/// A grant credited only because a later read found it (its write's answer was lost) is
+/// recorded unconfirmed, and undo keeps it: it may have come from somewhere else.
+#[tokio::test]
+async fn undo_keeps_grants_plex_tv_never_confirmed() {
+    for family in FAMILIES {
+        let env = env_with(small_scenario(), family, Duration::from_millis(400)).await;
+        let alice_share = env
+            .sandbox
+            .world()
+            .share_for(&env.mid(&env.dest), env.account("alice"))
+            .unwrap()
+            .id;
+        env.sandbox.inject(Fault::new(
+            FaultTarget::PathContains(format!("shared_servers/{alice_share}")),
+            FaultKind::Delay(Duration::from_millis(1500)), // lands; the answer times out
+            1,
+        ));
+        let (_, report) = env.plan_and_apply().await;
+        let grants = env.store.grants_of_run(report.run).unwrap();
+        let (alices, others): (Vec<_>, Vec<_>) =
+            grants.iter().partition(|g| g.account_name == "alice");
+        assert!(
+            !alices.is_empty() && alices.iter().all(|g| g.unconfirmed),
+            "{alices:?}"
+        );
+        assert!(others.iter().all(|g| !g.unconfirmed));
+        let preview = plan_undo(&env.client, &env.store, report.run)
+            .await
+            .unwrap();
+        assert!(
+            preview.accounts.iter().all(|a| a.name != "alice"),
+            "{family:?}: alice's unconfirmed grants are not undone: {preview:?}"
+        );
+        assert!(
+            preview
+                .notes
+                .iter()
+                .any(|n| n.starts_with("alice:") && n.contains("not confirm")),
+            "{:?}",
+            preview.notes
+        );
+    }
+}

@@ -546,3 +546,22 @@ fn the_database_files_are_owner_only() {
     Store::open(&path).unwrap();
     assert_eq!(mode(""), 0o600);
 }
+
+/// Two processes opening a new data directory at the same moment (the bot and a CLI) migrate
+/// it once between them; neither fails.
+#[test]
+fn two_processes_opening_a_new_database_at_once_both_succeed() {
+    for _ in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data/sharesync.sqlite");
+        let openers: Vec<_> = (0..4)
+            .map(|_| {
+                let path = path.clone();
+                std::thread::spawn(move || Store::open(&path).map(|s| s.schema_version()))
+            })
+            .collect();
+        for o in openers {
+            assert_eq!(o.join().unwrap().unwrap().unwrap(), SCHEMA_VERSION);
+        }
+    }
+}

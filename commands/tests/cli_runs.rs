@@ -220,9 +220,12 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
 fn two_applies_at_once_one_writes_and_the_other_exits_busy() {
     let fake = slow_fake();
     let dir = tempfile::tempdir().unwrap();
+    // One write at a time: the winner holds the destination for seconds (36 writes x 100 ms),
+    // far longer than the two processes' start-up can differ on a loaded machine.
     let spawn = || {
         process(&fake, &dir)
             .args(["sync", "--apply"])
+            .env("SHARESYNC_LIMITS__CONCURRENCY", "1")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -235,7 +238,11 @@ fn two_applies_at_once_one_writes_and_the_other_exits_busy() {
         .iter()
         .filter(|o| o.status.code() == Some(75))
         .collect();
-    assert_eq!(busy.len(), 1, "exactly one is refused: {codes:?}");
+    let said: Vec<String> = outputs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stderr).to_string())
+        .collect();
+    assert_eq!(busy.len(), 1, "exactly one is refused: {codes:?} {said:?}");
     assert!(codes.contains(&Some(0)), "the other applies: {codes:?}");
     let err = String::from_utf8_lossy(&busy[0].stderr);
     assert!(
@@ -347,4 +354,25 @@ fn undo_during_an_apply_is_refused() {
     let runs = runs_json(&fake, &dir);
     assert_eq!(runs.len(), 2);
     assert!(runs.iter().all(|r| r["kind"] == "apply"), "{runs:?}");
+}
+
+/// `apply FILE` with a plan made for other servers than the pair's (here: the pair reversed)
+/// is refused before anything is read for a stale check or written.
+#[test]
+fn apply_refuses_a_plan_for_other_servers_than_the_pairs() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("PLEX_SERVER_SOURCE", "doodoo")
+        .env("PLEX_SERVER_DEST", "noodle")
+        .args(["apply", "plan.json"]));
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("is a plan from noodle to doodoo") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(writes(&fake), 0);
+    assert!(runs_json(&fake, &dir).is_empty());
 }

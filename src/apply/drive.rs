@@ -311,6 +311,8 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
                             Some(&format!("landed although plex.tv answered: {last_error}")),
                             share_id,
                         )?;
+                        // Only a read says so, not plex.tv's answer: undo will not take it.
+                        ctx.store.mark_unconfirmed(&i.ids)?;
                         Driven {
                             ended: Ended::Written {
                                 share_id,

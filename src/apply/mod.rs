@@ -93,6 +93,10 @@ pub enum ApplyError {
     NotUndoable(RunId),
     #[error("run {0} is still running; wait for it to finish")]
     StillRunning(RunId),
+    /// What undoing the run would remove changed since the preview the admin confirmed.
+    /// Nothing was removed; `now` is the new preview.
+    #[error("what undoing run {run} would remove changed since it was shown; nothing was removed")]
+    UndoChanged { run: RunId, now: Box<UndoPlan> },
     /// Another run holds the destination's lease. Nothing was read or written.
     #[error(transparent)]
     Busy(Busy),
@@ -522,6 +526,7 @@ fn settle_interrupted(store: &Store, dest: &ServerSharing) -> Result<(), StoreEr
         Some("the run was interrupted; a later read shows this change in place"),
         None,
     )?;
+    store.mark_unconfirmed(&landed)?;
     store.record_outcome(
         &not_landed,
         GrantState::Missing,

@@ -37,6 +37,9 @@ pub struct UndoJob<'a> {
     pub limiter: Option<&'a WriteLimiter>,
     /// The destination's lease, taken before the preview; `None`: [`undo`] takes it first.
     pub lease: Option<&'a DestLease>,
+    /// The preview the admin confirmed: when the fresh read says otherwise, nothing is removed
+    /// ([`ApplyError::UndoChanged`]), as with an apply's stale check.
+    pub confirmed: Option<&'a UndoPlan>,
 }
 
 impl<'a> UndoJob<'a> {
@@ -49,6 +52,7 @@ impl<'a> UndoJob<'a> {
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
             lease: None,
+            confirmed: None,
         }
     }
 }
@@ -219,6 +223,13 @@ fn targets(
         {
             continue;
         }
+        if g.unconfirmed {
+            notes.push(format!(
+                "{}: '{}' was found in place after a request plex.tv did not confirm (failed or cut off); it may have been granted some other way, so it is kept",
+                g.account_name, g.library_title
+            ));
+            continue;
+        }
         if let Some(later) = store.added_later(&g)? {
             notes.push(format!(
                 "{}: '{}' was granted again by run {later}; keeping it",
@@ -260,17 +271,9 @@ async fn read_dest(
     Ok(Snapshot { sharing, started })
 }
 
-/// Read the destination and say what undoing `run` would remove (nothing is written to plex.tv;
-/// interrupted grants in the record are settled from the read).
-pub async fn plan_undo(
-    client: &PlexClient,
-    store: &Store,
-    run: RunId,
-) -> Result<UndoPlan, ApplyError> {
-    let record = undoable_run(store, run)?;
-    let snapshot = read_dest(client, store, &record).await?;
-    let (targets, notes) = targets(store, &record)?;
-    let accounts = targets
+/// What each target's undo would do, judged from `snapshot`.
+fn preview(targets: &[UndoTarget], snapshot: &Snapshot) -> Vec<UndoAccount> {
+    targets
         .iter()
         .map(|t| {
             let share = snapshot.sharing.shares.get(&t.account_id);
@@ -295,7 +298,20 @@ pub async fn plan_undo(
                 action,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Read the destination and say what undoing `run` would remove (nothing is written to plex.tv;
+/// interrupted grants in the record are settled from the read).
+pub async fn plan_undo(
+    client: &PlexClient,
+    store: &Store,
+    run: RunId,
+) -> Result<UndoPlan, ApplyError> {
+    let record = undoable_run(store, run)?;
+    let snapshot = read_dest(client, store, &record).await?;
+    let (targets, notes) = targets(store, &record)?;
+    let accounts = preview(&targets, &snapshot);
     Ok(UndoPlan {
         run: record,
         accounts,
@@ -325,7 +341,20 @@ pub async fn undo(
     )?;
     progress(Progress::Reading);
     let first = read_dest(client, store, &record).await?;
-    let (targets, _notes) = targets(store, &record)?;
+    let (targets, notes) = targets(store, &record)?;
+    if let Some(confirmed) = job.confirmed {
+        let now = preview(&targets, &first);
+        if now != confirmed.accounts {
+            return Err(ApplyError::UndoChanged {
+                run: record.id,
+                now: Box::new(UndoPlan {
+                    run: record,
+                    accounts: now,
+                    notes,
+                }),
+            });
+        }
+    }
     let run = lease.start_run(&NewRun {
         kind: RunKind::Undo,
         undo_of: Some(record.id),

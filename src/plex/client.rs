@@ -105,6 +105,11 @@ impl PlexClient {
         self.inner.transport.token_rejected()
     }
 
+    /// Response body bytes received so far by this client and its clones.
+    pub fn bytes_read(&self) -> u64 {
+        self.inner.transport.bytes_read()
+    }
+
     fn t(&self) -> &Transport {
         &self.inner.transport
     }

@@ -134,6 +134,8 @@ pub struct Transport {
     token: Option<SecretString>,
     pub read_retries: u32,
     requests: Arc<AtomicU64>,
+    /// Response body bytes received (benchmarks).
+    bytes_read: Arc<AtomicU64>,
     max_body_bytes: usize,
     /// plex.tv answered this transport's token with 401: it will not work again.
     token_rejected: Arc<AtomicBool>,
@@ -234,6 +236,7 @@ impl Transport {
             token: opts.token.clone(),
             read_retries: opts.read_retries,
             requests: Arc::new(AtomicU64::new(0)),
+            bytes_read: Arc::new(AtomicU64::new(0)),
             max_body_bytes: opts.max_body_bytes,
             token_rejected: Arc::new(AtomicBool::new(false)),
         })
@@ -251,6 +254,7 @@ impl Transport {
             token: Some(token),
             read_retries: self.read_retries,
             requests: self.requests.clone(),
+            bytes_read: self.bytes_read.clone(),
             max_body_bytes: self.max_body_bytes,
             token_rejected: Arc::new(AtomicBool::new(false)),
         }
@@ -267,6 +271,10 @@ impl Transport {
 
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
     }
 
     fn url(&self, req: &Request) -> Result<url::Url, PlexError> {
@@ -333,6 +341,8 @@ impl Transport {
             }
             body.extend_from_slice(&chunk);
         }
+        self.bytes_read
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
         Ok(body)
     }
 

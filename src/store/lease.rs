@@ -27,6 +27,10 @@ CREATE TABLE dest_leases (
     heartbeat_at    TEXT NOT NULL,
     run_id          INTEGER REFERENCES runs(id)
 );
+
+-- A grant found in place only by a later read (its request failed or its run was cut off):
+-- it may have been granted some other way, so undo does not remove it.
+ALTER TABLE grants ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
 "#;
 
 /// The process that holds (or asks for) a lease.

@@ -294,6 +294,9 @@ pub struct GrantRecord {
     pub undone_by: Option<RunId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Found in place only by a later read (its request failed, or its run was cut off): it
+    /// may have been granted some other way, so undo leaves it.
+    pub unconfirmed: bool,
 }
 
 /// A run with its per-account results and grants.
@@ -369,7 +372,7 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>
 const GRANT_COLUMNS: &str =
     "id, run_id, account_id, account_name, server_machine_id, server_name, \
      share_id, library_id, library_title, action, state, reason, created_share, attempts, \
-     undone_by, created_at, updated_at";
+     undone_by, created_at, updated_at, unconfirmed";
 
 fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Result<GrantRecord, StoreError>> {
     let action: String = row.get(9)?;
@@ -397,6 +400,7 @@ fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Result<GrantRecord, StoreEr
             undone_by: row.get::<_, Option<i64>>(14)?.map(RunId),
             created_at: parse_time(&created)?,
             updated_at: parse_time(&updated)?,
+            unconfirmed: row.get(17)?,
         })
     };
     Ok(build())
@@ -559,6 +563,22 @@ impl Store {
                     share_id.map(|s| id_i64(s.0)),
                     now
                 ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Mark grants as found in place without plex.tv confirming their request (see
+    /// [`GrantRecord::unconfirmed`]).
+    pub fn mark_unconfirmed(&self, ids: &[GrantId]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE grants SET unconfirmed = 1 WHERE id = ?1")?;
+            for id in ids {
+                update.execute(params![id.0])?;
             }
         }
         tx.commit()?;

@@ -145,6 +145,21 @@ pub async fn apply_file(config: Config, args: ApplyArgs) -> Result<ExitCode, Fai
             exclude: vec![],
         },
     };
+    // The pair's options (aliases, exclusions) only mean something for its own servers.
+    let (source, dest) = session.pair_servers(&pair).await?;
+    let (planned_source, planned_dest) = (server_ref(&plan.source), server_ref(&plan.dest));
+    if source.machine_id != planned_source.machine_id || dest.machine_id != planned_dest.machine_id
+    {
+        return Err(Failure(format!(
+            "{} is a plan from {} to {}, but pair '{}' is {} to {}; nothing was written. Pass the plan's pair with --pair, or make a new plan.",
+            args.file.display(),
+            plan.source.name,
+            plan.dest.name,
+            pair.name,
+            source.name,
+            dest.name
+        )));
+    }
     // The approval covers the accounts the plan lists, so the fresh plan is made for them.
     let only: Vec<String> = plan
         .users
@@ -309,10 +324,16 @@ pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failur
     }
     let mut job = UndoJob::new(args.run, &config.limits, &trigger);
     job.lease = Some(&lease);
+    job.confirmed = Some(&preview);
     let display = Display::new(preview.accounts.len());
     let result = undo(&session.client, &store, &job, |p| display.show(p)).await;
     display.finish();
-    let report = result.map_err(|e| Failure(e.to_string()))?;
+    let report = result.map_err(|e| match e {
+        ApplyError::UndoChanged { run, .. } => Failure(format!(
+            "{e}: the servers changed while you were confirming. Run `sharesync undo {run}` again to see what it would remove now."
+        )),
+        e => Failure(e.to_string()),
+    })?;
     print!("{}", render_report(&report, "removed"));
     Ok(exit_for(&report))
 }

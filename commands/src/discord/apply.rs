@@ -114,11 +114,37 @@ pub async fn confirm(
     let guard = data.in_flight.clone().read_owned().await;
     let (data, http) = (data.clone(), ctx.http.clone());
     let message = (press.channel_id, press.message.id);
-    tokio::spawn(async move {
+    let (store, plan_id, http_after) = (data.store.clone(), stored.id.clone(), http.clone());
+    let run = tokio::spawn(async move {
         let _guard = guard;
         run_and_report(&data, &http, message, &who, &lease, stored).await;
     });
+    // A panic in the run must not leave the plan `applying` (that blocks Confirm on its
+    // destination until a restart): the plan is marked failed and the message says so. The
+    // lease and the run's record are released and marked by their own drops.
+    tokio::spawn(on_panic(run, async move {
+        let _ = store.transition_plan(&plan_id, PlanStatus::Applying, PlanStatus::Failed);
+        let page = render::notice(
+            "Apply failed",
+            "The run stopped on an internal error; `/sync-status` and `sharesync runs` show what was written. Plan again to continue.",
+            false,
+        );
+        let _ = edit_message(&http_after, message.0, message.1, &page).await;
+    }));
     Ok(())
+}
+
+/// Wait for `task`; if it panicked, log it and run `cleanup`.
+pub async fn on_panic(
+    task: tokio::task::JoinHandle<()>,
+    cleanup: impl std::future::Future<Output = ()>,
+) {
+    if let Err(e) = task.await {
+        if e.is_panic() {
+            tracing::error!("an apply task panicked; its plan is marked failed");
+            cleanup.await;
+        }
+    }
 }
 
 /// "another run …" → "Another run …".
@@ -302,6 +328,27 @@ async fn run(
             );
             edit_message(http, channel, message, &page).await?;
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_panicking_task_runs_the_cleanup_and_a_finished_one_does_not() {
+        for panics in [true, false] {
+            let cleaned = Arc::new(AtomicBool::new(false));
+            let flag = cleaned.clone();
+            let task = tokio::spawn(async move {
+                if panics {
+                    panic!("boom");
+                }
+            });
+            super::on_panic(task, async move { flag.store(true, Ordering::SeqCst) }).await;
+            assert_eq!(cleaned.load(Ordering::SeqCst), panics);
         }
     }
 }
