@@ -18,17 +18,22 @@ fn servers() -> (ServerRef, ServerRef) {
     )
 }
 
+/// An apply run of pair "main" from `source` to `dest`.
+fn apply_run<'a>(source: &'a ServerRef, dest: &'a ServerRef, trigger: &'a Trigger) -> NewRun<'a> {
+    NewRun {
+        kind: RunKind::Apply,
+        undo_of: None,
+        pair: "main",
+        source,
+        dest,
+        trigger,
+    }
+}
+
 fn start(store: &Store, trigger: &Trigger) -> RunId {
     let (source, dest) = servers();
     store
-        .start_run(&NewRun {
-            kind: RunKind::Apply,
-            undo_of: None,
-            pair: "main",
-            source: &source,
-            dest: &dest,
-            trigger,
-        })
+        .start_run(&apply_run(&source, &dest, trigger))
         .unwrap()
 }
 
@@ -420,14 +425,7 @@ fn a_lease_holds_its_destination_across_processes() {
     let (source, dest) = servers();
     let held = DestLease::acquire(&bot, &dest, &Trigger::discord(42), &lease_settings()).unwrap();
     let run = held
-        .start_run(&NewRun {
-            kind: RunKind::Apply,
-            undo_of: None,
-            pair: "main",
-            source: &source,
-            dest: &dest,
-            trigger: &Trigger::discord(42),
-        })
+        .start_run(&apply_run(&source, &dest, &Trigger::discord(42)))
         .unwrap();
     let Err(busy @ Busy::Held(_)) =
         DestLease::acquire(&cli, &dest, &Trigger::cli("alice"), &lease_settings())
@@ -455,14 +453,7 @@ fn a_dead_holders_lease_is_taken_over_and_its_run_marked_interrupted() {
     let path = dir.path().join("db.sqlite");
     let store = Store::open(&path).unwrap();
     let (source, dest) = servers();
-    let new_run = |trigger| NewRun {
-        kind: RunKind::Apply,
-        undo_of: None,
-        pair: "main",
-        source: &source,
-        dest: &dest,
-        trigger,
-    };
+    let new_run = |trigger| apply_run(&source, &dest, trigger);
     let killed = LeaseProcess {
         pid: u32::MAX - 7, // no such process on this host
         ..this_process().clone()

@@ -461,6 +461,7 @@ async fn a_non_admin_is_refused_everywhere_and_nothing_is_written() {
         "{cb}"
     );
     let msg = bot.plan(&[]).await;
+    let mark = bot.fake.mark();
     for action in ["ss:apply:", "ss:cancel:", "ss:download:"] {
         let press = bot
             .press(&msg, &button_with(&msg, action), non_admin())
@@ -471,7 +472,17 @@ async fn a_non_admin_is_refused_everywhere_and_nothing_is_written() {
             (4.into(), 64.into()),
             "{action}: {cb}"
         );
+        assert!(
+            cb["data"]["content"]
+                .as_str()
+                .is_some_and(|t| t.contains("admin role")),
+            "{action}: the refusal says why: {cb}"
+        );
     }
+    assert!(
+        bot.fake.calls()[mark..].iter().all(|c| c.files.is_empty()),
+        "no file reaches a non-admin (Download refused)"
+    );
     let plan_id = button_with(&msg, "ss:apply:")
         .trim_start_matches("ss:apply:")
         .to_string();
@@ -1129,6 +1140,65 @@ async fn a_password_session_signs_in_once_over_fifty_commands() {
     assert!(
         bot.sandbox.requests().len() > 50,
         "the commands did reach plex.tv"
+    );
+    bot.stop().await;
+}
+
+/// `allowed_channel_ids` set to another channel: an admin's command here is refused privately
+/// with the reason, and nothing is read from plex.tv.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_outside_the_allowed_channels_are_refused() {
+    let bot = TestBot::start_full(Scenario::demo(), "allowed_channel_ids = [987654321]").await;
+    let requests = bot.sandbox.requests().len();
+    let i = bot.send(fx::slash("sync-plan", &[], admin()));
+    let cb = bot.callback(&i).await;
+    assert_eq!(cb["data"]["flags"], 64, "ephemeral: {cb}");
+    assert!(
+        cb["data"]["content"]
+            .as_str()
+            .is_some_and(|t| t.contains("not enabled in this channel")),
+        "{cb}"
+    );
+    assert_eq!(bot.sandbox.requests().len(), requests, "plex.tv not asked");
+    bot.stop().await;
+}
+
+/// Autocomplete of a Plex user: an admin gets the matching accounts; anyone else gets none
+/// (account names and e-mails are not shown to non-admins).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plex_user_autocomplete_lists_matches_for_admins_only() {
+    let bot = TestBot::start().await;
+    let choices = |cb: &Value| -> Vec<String> {
+        cb["data"]["choices"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .map(|c| c["name"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    human().await;
+    let i = bot.send(fx::autocomplete("sync-user", "plex_user", "ali", admin()));
+    let cb = bot.callback(&i).await;
+    assert_eq!(cb["type"], 8, "{cb}");
+    assert!(choices(&cb).iter().any(|c| c.contains("alice")), "{cb}");
+    // A non-admin's autocomplete fails the command check: no choice is ever sent.
+    let i = bot.send(fx::autocomplete(
+        "sync-user",
+        "plex_user",
+        "ali",
+        non_admin(),
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let path = format!("/interactions/{}/{}/callback", fx::id(&i), fx::token(&i));
+    assert!(
+        bot.fake
+            .calls()
+            .iter()
+            .filter(|c| c.is("POST", &path))
+            .all(|c| choices(&c.body).is_empty()),
+        "no account names for a non-admin"
     );
     bot.stop().await;
 }

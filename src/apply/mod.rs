@@ -410,7 +410,11 @@ async fn run_changes<T: Change>(
         writes: &writes,
         progress,
     };
-    let executed = execute::execute(&ctx, changes, s.limits.concurrency.max(1), s.batch_size).await;
+    // Twice as many accounts as writes in flight: while `concurrency` accounts write (the
+    // limiter bounds them), as many others read their share again, so those reads overlap the
+    // writes instead of adding a round trip to each.
+    let accounts_in_flight = s.limits.concurrency.max(1) * 2;
+    let executed = execute::execute(&ctx, changes, accounts_in_flight, s.batch_size).await;
 
     let (after, unverified, fatal) = match executed.fatal {
         Some(f) => (None, Some("the run stopped".to_string()), Some(f)),

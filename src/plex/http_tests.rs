@@ -150,11 +150,16 @@ impl Harness {
     }
 
     fn client(&self, family: ApiFamily) -> PlexClient {
+        self.client_with(|o| o.family = family)
+    }
+
+    /// A client on the stub with the usual options, then `edit`.
+    fn client_with(&self, edit: impl FnOnce(&mut ClientOptions)) -> PlexClient {
         let mut o = ClientOptions::new("test-client-id");
         o.base_url = Some(self.url.clone());
-        o.family = family;
         o.token = Some(SecretString::from("OWNER-TOKEN-123"));
         o.timeout = Duration::from_secs(5);
+        edit(&mut o);
         PlexClient::new(o).unwrap()
     }
 }
@@ -671,11 +676,7 @@ async fn inconsistent_v2_share_is_reread_then_refused() {
             "GET /api/v2/shared_servers/owned/accepted",
             vec![ok_json(&body)],
         );
-        let mut o = ClientOptions::new("id");
-        o.base_url = Some(h.url.clone());
-        o.token = Some(SecretString::from("T"));
-        o.read_retries = 2;
-        let c = PlexClient::new(o).unwrap();
+        let c = h.client_with(|o| o.read_retries = 2);
         let (a, b) = refs();
         let e = c.read_sharing(&a, &b).await.unwrap_err();
         assert!(
@@ -726,11 +727,7 @@ async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
 async fn an_answer_past_the_cap_is_refused() {
     let h = Harness::start().await;
     v2_routes(&h);
-    let mut o = ClientOptions::new("id");
-    o.base_url = Some(h.url.clone());
-    o.token = Some(SecretString::from("T"));
-    o.max_body_bytes = 300;
-    let c = PlexClient::new(o).unwrap();
+    let c = h.client_with(|o| o.max_body_bytes = 300);
     let (a, b) = refs();
     let e = c.read_sharing(&a, &b).await.unwrap_err();
     assert!(
