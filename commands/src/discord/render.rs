@@ -250,8 +250,26 @@ pub fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
+/// A name that is an e-mail address (a friend without a username or title), as a
+/// channel-visible embed shows it: the local part's first character and the domain
+/// (`a…@example.com`). Anything else is unchanged. Downloads keep the full address.
+pub fn mask_email(name: &str) -> String {
+    let trimmed = name.trim();
+    match trimmed.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !trimmed.contains(char::is_whitespace) =>
+        {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}…@{domain}")
+        }
+        _ => name.to_string(),
+    }
+}
+
 fn account_line(u: &PlannedAccount) -> String {
-    let name = escape(&u.display_name());
+    let name = escape(&mask_email(&u.display_name()));
     let detail = if !u.add.is_empty() {
         format!(
             " + {}",
@@ -616,7 +634,13 @@ pub fn run_page(
             lines: lines
                 .iter()
                 .filter(|l| !l.ok)
-                .map(|l| format!("• **{}** — {}", escape(&l.name), escape(&l.detail)))
+                .map(|l| {
+                    format!(
+                        "• **{}** — {}",
+                        escape(&mask_email(&l.name)),
+                        escape(&l.detail)
+                    )
+                })
                 .collect(),
         },
         Group {
@@ -624,7 +648,13 @@ pub fn run_page(
             lines: lines
                 .iter()
                 .filter(|l| l.ok)
-                .map(|l| format!("• **{}** + {}", escape(&l.name), escape(&l.detail)))
+                .map(|l| {
+                    format!(
+                        "• **{}** + {}",
+                        escape(&mask_email(&l.name)),
+                        escape(&l.detail)
+                    )
+                })
                 .collect(),
         },
     ];
@@ -864,6 +894,25 @@ mod tests {
             .iter()
             .flat_map(|f| f.value.lines().map(str::to_string).collect::<Vec<_>>())
             .collect()
+    }
+
+    #[test]
+    fn e_mail_names_are_masked_in_embeds_but_not_in_the_csv() {
+        let mut by_mail = account(1, Outcome::Grant, "x".into(), vec!["TV Shows".into()]);
+        by_mail.username = None;
+        by_mail.title = "alice.smith@example.com".into();
+        by_mail.email = Some("alice.smith@example.com".into());
+        let plan = plan_of(vec![by_mail], vec![], "a", "b");
+        let text = names(&plan_page(&plan, &ctx(), 0)).join("\n");
+        // (`escape` puts a zero-width space after the @ so it never mentions anyone.)
+        assert!(
+            text.contains("a…@") && text.contains("example.com"),
+            "{text}"
+        );
+        assert!(!text.contains("alice.smith"), "{text}");
+        assert!(plan_csv(&plan).contains("alice.smith@example.com"));
+        assert_eq!(mask_email("bob"), "bob");
+        assert_eq!(mask_email("not an@address.com"), "not an@address.com");
     }
 
     #[test]
