@@ -222,6 +222,15 @@ pub struct Limits {
     /// run of [`crate::guard::blast::FRACTION_FLOOR`] accounts or fewer.
     #[serde(default = "default_max_fraction")]
     pub max_fraction: f64,
+    /// A destination lease with no heartbeat for this long is taken to be a dead process's and
+    /// taken over (its holder renews it every few seconds, even while waiting out a
+    /// `Retry-After`).
+    #[serde(default = "default_lease_timeout")]
+    pub lease_timeout_seconds: u64,
+    /// A write is computed from a read of its share at most this old; an older one is read
+    /// again (that one share, one request) just before the write.
+    #[serde(default = "default_max_snapshot_age")]
+    pub max_snapshot_age_seconds: f64,
 }
 
 fn default_wps() -> f64 {
@@ -239,6 +248,12 @@ fn default_max_new_shares() -> usize {
 fn default_max_fraction() -> f64 {
     0.5
 }
+fn default_lease_timeout() -> u64 {
+    60
+}
+fn default_max_snapshot_age() -> f64 {
+    5.0
+}
 
 impl Limits {
     /// The defaults without the blast-radius limits (executor tests and benchmarks, which
@@ -251,6 +266,10 @@ impl Limits {
             ..Limits::default()
         }
     }
+
+    pub fn max_snapshot_age(&self) -> std::time::Duration {
+        std::time::Duration::try_from_secs_f64(self.max_snapshot_age_seconds).unwrap_or_default()
+    }
 }
 
 impl Default for Limits {
@@ -261,6 +280,8 @@ impl Default for Limits {
             max_accounts_per_run: default_max_accounts(),
             max_new_shares_per_run: default_max_new_shares(),
             max_fraction: default_max_fraction(),
+            lease_timeout_seconds: default_lease_timeout(),
+            max_snapshot_age_seconds: default_max_snapshot_age(),
         }
     }
 }
@@ -420,6 +441,20 @@ impl Config {
         }
         if self.limits.concurrency == 0 {
             return Err(invalid("limits.concurrency", "must be at least 1"));
+        }
+        if !(self.limits.max_snapshot_age_seconds >= 0.0
+            && self.limits.max_snapshot_age_seconds.is_finite())
+        {
+            return Err(invalid(
+                "limits.max_snapshot_age_seconds",
+                "must be a number >= 0 (0 reads each share again just before its write)",
+            ));
+        }
+        if self.limits.lease_timeout_seconds < 3 {
+            return Err(invalid(
+                "limits.lease_timeout_seconds",
+                "must be at least 3 (a live holder renews its lease every second or more)",
+            ));
         }
         if self.plex.timeout_seconds == 0 {
             return Err(invalid("plex.timeout_seconds", "must be at least 1"));

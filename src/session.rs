@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -80,12 +81,17 @@ pub fn client_identifier(config: &Config) -> Result<String, SessionError> {
 
 /// Write a file only its owner can read (tokens, identifiers), creating the data dir.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
-    let fail = |e: std::io::Error| SessionError::DataDir {
+    write_private_file(path, contents.as_bytes()).map_err(|e| SessionError::DataDir {
         path: path.display().to_string(),
         reason: e.to_string(),
-    };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(fail)?;
+    })
+}
+
+/// Write `contents` to a file only its owner can read or write (0600 on Unix; an existing
+/// file is narrowed too), creating its directory: tokens, saved plans (they hold e-mails).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -94,13 +100,20 @@ pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(fail)?;
-    file.write_all(contents.as_bytes()).map_err(fail)?;
+    let mut file = options.open(path)?;
+    make_private(path)?;
+    file.write_all(contents)
+}
+
+/// Narrow an existing file to its owner (0600 on Unix; elsewhere left as it is).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
     }
+    #[cfg(not(unix))]
+    let _ = path;
     Ok(())
 }
 
@@ -200,6 +213,73 @@ impl Session {
         let state = read_sharing_checked(&self.client, store, &source, &dest, baselines).await?;
         let plan = plan(&state, &pair.plan_options(only_accounts))?;
         Ok((state, plan))
+    }
+}
+
+/// One sign-in per process: the first [`SharedSession::get`] signs in (token, saved token, or
+/// username and password with a two-factor code) and every later one reuses that session,
+/// until plex.tv rejects its token. A rejected token, or refused credentials, is logged once
+/// and answered from memory from then on, never tried again in a loop: plex.tv locks sign-ins
+/// from an address after repeated attempts, and a two-factor code works once. A restart (after
+/// fixing the credentials) signs in again.
+pub struct SharedSession {
+    config: Config,
+    state: tokio::sync::Mutex<Signed>,
+}
+
+enum Signed {
+    Not,
+    In(Arc<Session>),
+    /// plex.tv refused: the error, answered to every later caller without a request.
+    Refused(PlexError),
+}
+
+/// Refusals that another attempt with the same credentials cannot fix.
+fn is_refusal(e: &PlexError) -> bool {
+    matches!(
+        e,
+        PlexError::BadToken | PlexError::BadCredentials | PlexError::TwoFactorRequired
+    )
+}
+
+impl SharedSession {
+    pub fn new(config: Config) -> SharedSession {
+        SharedSession {
+            config,
+            state: tokio::sync::Mutex::new(Signed::Not),
+        }
+    }
+
+    /// The process's session, signing in the first time (callers at the same moment wait for
+    /// that one sign-in rather than starting their own).
+    pub async fn get(&self) -> Result<Arc<Session>, SessionError> {
+        let mut state = self.state.lock().await;
+        if let Signed::In(session) = &*state {
+            if !session.client.token_rejected() {
+                return Ok(session.clone());
+            }
+            tracing::warn!("{TOKEN_REJECTED}");
+            *state = Signed::Refused(PlexError::BadToken);
+        }
+        if let Signed::Refused(e) = &*state {
+            return Err(SessionError::Plex(e.clone()));
+        }
+        match Session::connect(&self.config, None).await {
+            Ok(session) => {
+                let session = Arc::new(session);
+                *state = Signed::In(session.clone());
+                Ok(session)
+            }
+            Err(SessionError::Plex(e)) if is_refusal(&e) => {
+                tracing::warn!(
+                    "plex.tv refused the sign-in ({e}); not trying again until restarted"
+                );
+                *state = Signed::Refused(e.clone());
+                Err(SessionError::Plex(e))
+            }
+            // Anything else (plex.tv unreachable, a config problem) may pass: try next time.
+            Err(e) => Err(e),
+        }
     }
 }
 

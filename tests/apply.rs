@@ -1427,3 +1427,183 @@ proptest! {
         });
     }
 }
+
+/// A run waiting out a `Retry-After` longer than the lease timeout keeps its destination: the
+/// lease's heartbeat goes on in the background, so a second writer is refused (it does not take
+/// over a live run), and the run is still `running`, not declared dead.
+#[tokio::test]
+async fn a_run_waiting_out_retry_after_keeps_its_lease_alive() {
+    use sharesync::apply::{Busy, DestLease, LeaseSettings};
+    let mut env = env(Scenario::demo(), ApiFamily::V2).await;
+    env.limits.lease_timeout_seconds = 3;
+    let p = env.plan().await;
+    env.sandbox.inject(Fault::new(
+        FaultTarget::Writes,
+        FaultKind::RateLimit {
+            retry_after_secs: Some(5),
+        },
+        1,
+    ));
+    let env = std::sync::Arc::new(env);
+    let running = {
+        let env = env.clone();
+        tokio::spawn(async move { env.apply(&p).await })
+    };
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let other = Store::open(&env.db).unwrap();
+    let second = DestLease::acquire(
+        &other,
+        &env.dest,
+        &Trigger::cli("bob"),
+        &LeaseSettings::from_limits(&env.limits),
+    );
+    let Err(Busy::Held(held)) = second else {
+        panic!("a live run waiting out Retry-After must keep its destination")
+    };
+    let run = held.run.expect("the run had started");
+    assert_eq!(other.run(run).unwrap().run.status, RunStatus::Running);
+    // Seen from another host this is what counts: a heartbeat within the renewal period.
+    let silent = chrono::Utc::now() - held.heartbeat_at;
+    assert!(
+        silent < chrono::Duration::milliseconds(1500),
+        "renewed during the wait: last beat {silent} ago"
+    );
+    let report = running.await.unwrap().expect("apply");
+    assert_eq!(report.status, RunStatus::Finished);
+    assert!(
+        report.summary.write_requests > 1,
+        "the rate-limited write was retried"
+    );
+    assert!(other.leases().unwrap().is_empty(), "released after the run");
+}
+
+/// The owner changes a share between the stale check's read and the write (revokes Music from
+/// alice, gives her Kids instead). Once that read is older than `max_snapshot_age_seconds`
+/// (here 0: always), alice's share is read again on its own just before her write, so the
+/// revoked library is not granted back and the new one is kept.
+#[tokio::test]
+async fn a_revoke_just_before_the_write_is_not_granted_back() {
+    for family in FAMILIES {
+        let mut env = env(small_scenario(), family).await;
+        env.limits.max_snapshot_age_seconds = 0.0;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let (music, kids) = (
+            env.section("doodoo", "Music"),
+            env.section("doodoo", "Kids"),
+        );
+        let owner_edits = |progress: Progress| {
+            if let Progress::Started { .. } = progress {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+                        .unwrap();
+                    share.section_ids = [kids].into();
+                });
+            }
+        };
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_edits)
+            .await
+            .expect("apply");
+        assert_eq!(report.status, RunStatus::Finished);
+        let now = env.visible(&env.dest, "alice").unwrap();
+        assert!(
+            !now.contains(&music),
+            "{family:?}: revoked Music came back: {now:?}"
+        );
+        assert!(
+            now.contains(&kids),
+            "{family:?}: the owner's Kids was dropped"
+        );
+        for title in ["Movies", "TV Shows"] {
+            assert!(
+                now.contains(&env.section("doodoo", title)),
+                "{family:?}: {title}"
+            );
+        }
+    }
+}
+
+/// The admin confirmed an undo preview; before the removal, another admin changes a share the
+/// run touched. The undo compares its fresh read with the confirmed preview and removes nothing
+/// (like an apply's stale check), handing back the new preview.
+#[tokio::test]
+async fn an_undo_whose_preview_changed_after_confirmation_removes_nothing() {
+    for family in FAMILIES {
+        let env = env(small_scenario(), family).await;
+        let (_, report) = env.plan_and_apply().await;
+        let preview = plan_undo(&env.client, &env.store, report.run)
+            .await
+            .unwrap();
+        assert!(preview.removals() > 0);
+        let (dest, alice) = (env.mid(&env.dest), env.account("alice"));
+        let kids = env.section("doodoo", "Kids");
+        env.sandbox.with_world(|w| {
+            let share = w
+                .shares
+                .values_mut()
+                .find(|s| s.machine_id == dest && s.account_id == Some(alice))
+                .unwrap();
+            share.section_ids.insert(kids); // changes what alice's undo keeps
+        });
+        let writes_before = env.writes().len();
+        let mut job = UndoJob::new(report.run, &env.limits, &env.trigger);
+        job.retry = RetryPolicy::fast();
+        job.confirmed = Some(&preview);
+        let e = undo(&env.client, &env.store, &job, |_| {})
+            .await
+            .unwrap_err();
+        let ApplyError::UndoChanged { now, .. } = e else {
+            panic!("{family:?}: {e:?}")
+        };
+        assert_ne!(now.accounts, preview.accounts);
+        assert_eq!(env.writes().len(), writes_before, "nothing removed");
+        assert_eq!(env.store.runs(10).unwrap().len(), 1, "no undo run recorded");
+    }
+}
+
+/// A grant credited only because a later read found it (its write's answer was lost) is
+/// recorded unconfirmed, and undo keeps it: it may have come from somewhere else.
+#[tokio::test]
+async fn undo_keeps_grants_plex_tv_never_confirmed() {
+    for family in FAMILIES {
+        let env = env_with(small_scenario(), family, Duration::from_millis(400)).await;
+        let alice_share = env
+            .sandbox
+            .world()
+            .share_for(&env.mid(&env.dest), env.account("alice"))
+            .unwrap()
+            .id;
+        env.sandbox.inject(Fault::new(
+            FaultTarget::PathContains(format!("shared_servers/{alice_share}")),
+            FaultKind::Delay(Duration::from_millis(1500)), // lands; the answer times out
+            1,
+        ));
+        let (_, report) = env.plan_and_apply().await;
+        let grants = env.store.grants_of_run(report.run).unwrap();
+        let (alices, others): (Vec<_>, Vec<_>) =
+            grants.iter().partition(|g| g.account_name == "alice");
+        assert!(
+            !alices.is_empty() && alices.iter().all(|g| g.unconfirmed),
+            "{alices:?}"
+        );
+        assert!(others.iter().all(|g| !g.unconfirmed));
+        let preview = plan_undo(&env.client, &env.store, report.run)
+            .await
+            .unwrap();
+        assert!(
+            preview.accounts.iter().all(|a| a.name != "alice"),
+            "{family:?}: alice's unconfirmed grants are not undone: {preview:?}"
+        );
+        assert!(
+            preview
+                .notes
+                .iter()
+                .any(|n| n.starts_with("alice:") && n.contains("not confirm")),
+            "{:?}",
+            preview.notes
+        );
+    }
+}

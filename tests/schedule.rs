@@ -4,18 +4,18 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone as _, Utc};
-use sharesync::apply::{DestLocks, WriteLimiter};
+use sharesync::apply::{DestLease, LeaseSettings, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::sandbox::{Sandbox, Scenario};
 use sharesync::schedule::{CronExpr, Outcome, ScheduledRun, Scheduler, TimeZone};
+use sharesync::session::SharedSession;
 use sharesync::store::Store;
 
 struct Env {
     sandbox: Sandbox,
     config: Config,
     store: Store,
-    locks: DestLocks,
     _dir: tempfile::TempDir,
 }
 
@@ -36,7 +36,6 @@ async fn env_with(scenario: Scenario, schedule: &str) -> Env {
         sandbox,
         config,
         store,
-        locks: DestLocks::default(),
         _dir: dir,
     }
 }
@@ -72,7 +71,7 @@ impl Env {
         Scheduler::new(
             self.config.clone(),
             self.store.clone(),
-            self.locks.clone(),
+            Arc::new(SharedSession::new(self.config.clone())),
             Arc::new(WriteLimiter::new(&self.config.limits)),
             started_at,
         )
@@ -238,13 +237,21 @@ async fn an_apply_run_waits_for_a_manual_apply_on_the_same_destination() {
     let s = e.scheduler(at("2026-01-10T02:00:00Z"));
     s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
     // A manual apply holds the destination.
-    let manual = e.locks.acquire(&e.store, &e.dest()).unwrap();
-    assert!(s
-        .run_due(at("2026-01-10T03:00:05Z"))
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(e.writes(), 0, "no write while the destination is busy");
+    let manual = DestLease::acquire(
+        &e.store,
+        &e.dest(),
+        &sharesync::store::Trigger::cli("alice"),
+        &LeaseSettings::from_limits(&e.config.limits),
+    )
+    .unwrap();
+    e.sandbox.clear_requests();
+    for tick in ["2026-01-10T03:00:05Z", "2026-01-10T03:00:10Z"] {
+        assert!(s.run_due(at(tick)).await.unwrap().is_empty());
+    }
+    assert!(
+        e.sandbox.requests().is_empty(),
+        "a deferred run neither signs in nor reads plex.tv each tick"
+    );
     drop(manual);
     // Deferred, not lost: the next tick runs it.
     let run = one(s.run_due(at("2026-01-10T03:00:20Z")).await.unwrap());
@@ -287,7 +294,7 @@ async fn a_rejected_token_fails_once_with_the_fix_and_writes_nothing() {
     let s = Scheduler::new(
         config.clone(),
         store,
-        DestLocks::default(),
+        Arc::new(SharedSession::new(config.clone())),
         Arc::new(WriteLimiter::new(&config.limits)),
         at("2026-01-10T02:00:00Z"),
     );
@@ -313,6 +320,15 @@ async fn a_rejected_token_fails_once_with_the_fix_and_writes_nothing() {
         .requests()
         .iter()
         .any(|r| r.method != "GET" && r.path.contains("shared_servers")));
+    // The next occurrence reports it again, from memory: the rejected token is not sent again.
+    let asked = sandbox.requests().len();
+    let next = one(s.run_due(at("2026-01-11T03:00:05Z")).await.unwrap());
+    assert!(matches!(next.outcome, Outcome::Failed { .. }));
+    assert_eq!(
+        sandbox.requests().len(),
+        asked,
+        "no request with a rejected token"
+    );
 }
 
 #[test]
@@ -584,4 +600,45 @@ async fn an_empty_catalogue_on_a_shared_server_stops_the_run_and_is_announced_on
         "{:?}",
         back.outcome
     );
+}
+
+/// Two bot processes on one database (two handles on the same SQLite file, two schedulers):
+/// each occurrence is claimed by exactly one, so there is one run, for both modes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_on_one_database_run_an_occurrence_once() {
+    for mode in ["report", "apply"] {
+        let e = env(&format!("cron = \"0 3 * * *\"\nmode = \"{mode}\"")).await;
+        let other_process = Scheduler::new(
+            e.config.clone(),
+            Store::open(e.config.database_file()).unwrap(),
+            Arc::new(SharedSession::new(e.config.clone())),
+            Arc::new(WriteLimiter::new(&e.config.limits)),
+            at("2026-01-10T02:00:00Z"),
+        );
+        let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+        s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+        other_process
+            .run_due(at("2026-01-10T02:00:00Z"))
+            .await
+            .unwrap();
+        let due = at("2026-01-10T03:00:05Z");
+        let (a, b) = tokio::join!(s.run_due(due), other_process.run_due(due));
+        let ran = a.unwrap().len() + b.unwrap().len();
+        assert_eq!(ran, 1, "{mode}: one run of the occurrence");
+        // Neither runs it later (the loser of a busy destination deferred, then finds it taken).
+        let later = at("2026-01-10T03:00:20Z");
+        let (a, b) = tokio::join!(s.run_due(later), other_process.run_due(later));
+        assert_eq!(a.unwrap().len() + b.unwrap().len(), 0, "{mode}");
+        let runs = e.store.runs(10).unwrap();
+        match mode {
+            "apply" => {
+                assert_eq!(runs.len(), 1, "one apply run recorded");
+                assert_eq!(
+                    runs[0].summary.as_ref().unwrap().write_requests as usize,
+                    e.writes()
+                );
+            }
+            _ => assert_eq!(e.writes(), 0),
+        }
+    }
 }

@@ -62,19 +62,40 @@ impl TestBot {
     /// With `[[schedule]]` entries (or other TOML) after the `[discord]` section; the schedules'
     /// clock starts at 2026-01-10 02:00 UTC.
     async fn start_full(scenario: Scenario, more_toml: &str) -> TestBot {
-        Self::start_limited(scenario, "", more_toml).await
+        Self::start_configured(scenario, "", more_toml, None).await
     }
 
     /// As [`TestBot::start_full`], with more `[limits]` keys.
     async fn start_limited(scenario: Scenario, limits: &str, more_toml: &str) -> TestBot {
+        Self::start_configured(scenario, limits, more_toml, None).await
+    }
+
+    /// `credentials`: the `[plex]` lines that sign in (default: the owner's token).
+    async fn start_signed_in_by(
+        scenario: Scenario,
+        more_toml: &str,
+        credentials: Option<&str>,
+    ) -> TestBot {
+        Self::start_configured(scenario, "", more_toml, credentials).await
+    }
+
+    async fn start_configured(
+        scenario: Scenario,
+        limits: &str,
+        more_toml: &str,
+        credentials: Option<&str>,
+    ) -> TestBot {
         let fake = FakeDiscord::start().await;
         let sandbox = Sandbox::start(scenario).await.expect("sandbox");
         let dir = tempfile::tempdir().expect("tempdir");
+        let credentials = credentials
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("token = \"{}\"", sandbox.owner_token()));
         let toml = format!(
             r#"
 data_dir = "{dir}"
 [plex]
-token = "{token}"
+{credentials}
 url = "{plex}"
 [limits]
 writes_per_second = 0
@@ -94,7 +115,6 @@ notify_channel_id = {NOTIFY_CHANNEL}
 {more_toml}
 "#,
             dir = dir.path().display(),
-            token = sandbox.owner_token(),
             plex = sandbox.url(),
             discord = fake.url(),
         );
@@ -456,6 +476,7 @@ async fn a_non_admin_is_refused_everywhere_and_nothing_is_written() {
         "{cb}"
     );
     let msg = bot.plan(&[]).await;
+    let mark = bot.fake.mark();
     for action in ["ss:apply:", "ss:cancel:", "ss:download:"] {
         let press = bot
             .press(&msg, &button_with(&msg, action), non_admin())
@@ -466,7 +487,17 @@ async fn a_non_admin_is_refused_everywhere_and_nothing_is_written() {
             (4.into(), 64.into()),
             "{action}: {cb}"
         );
+        assert!(
+            cb["data"]["content"]
+                .as_str()
+                .is_some_and(|t| t.contains("admin role")),
+            "{action}: the refusal says why: {cb}"
+        );
     }
+    assert!(
+        bot.fake.calls()[mark..].iter().all(|c| c.files.is_empty()),
+        "no file reaches a non-admin (Download refused)"
+    );
     let plan_id = button_with(&msg, "ss:apply:")
         .trim_start_matches("ss:apply:")
         .to_string();
@@ -583,7 +614,10 @@ async fn double_press_and_two_admins_start_one_run() {
     assert_eq!(refused.len(), 2);
     for r in refused {
         let t = r["data"]["content"].as_str().unwrap();
-        assert!(t.contains("already"), "{t}");
+        assert!(
+            t.contains("already") || t.contains("Another run is in progress on doodoo"),
+            "{t}"
+        );
     }
     until_message(&bot, &msg, "the final embed", finished).await;
     let runs = sharesync::store::Store::open(bot.config.database_file())
@@ -601,6 +635,62 @@ async fn double_press_and_two_admins_start_one_run() {
             .contains("already applied"),
         "{cb}"
     );
+    bot.stop().await;
+}
+
+/// A CLI (another process) holds the destination's lease: Confirm is refused ephemerally,
+/// naming who holds it, nothing is read for a stale check or written, and the plan stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirm_while_another_process_holds_the_destination_is_refused() {
+    use sharesync::apply::{DestLease, LeaseSettings};
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    bot.callback(&press).await;
+    let confirm = bot.message(&msg);
+    let doodoo = bot
+        .sandbox
+        .world()
+        .server_by_name("doodoo")
+        .unwrap()
+        .clone();
+    let cli = DestLease::acquire(
+        &sharesync::store::Store::open(bot.config.database_file()).unwrap(),
+        &sharesync::model::ServerRef {
+            name: doodoo.name.clone(),
+            machine_id: sharesync::model::MachineId(doodoo.machine_id.clone()),
+        },
+        &sharesync::store::Trigger::cli("alice"),
+        &LeaseSettings::from_limits(&bot.config.limits),
+    )
+    .unwrap();
+    let requests = bot.sandbox.requests().len();
+    let id = button_with(&confirm, "ss:confirm:");
+    let refused = bot.press(&confirm, &id, admin()).await;
+    let cb = bot.callback(&refused).await;
+    assert_eq!(cb["data"]["flags"], 64, "ephemeral: {cb}");
+    let text = cb["data"]["content"].as_str().unwrap();
+    assert!(
+        text.starts_with("Another run is in progress on doodoo: ")
+            && text.contains("by cli:alice)"),
+        "{text}"
+    );
+    assert_eq!(
+        bot.sandbox.requests().len(),
+        requests,
+        "nothing read or written"
+    );
+    drop(cli);
+    let again = bot.press(&confirm, &id, admin()).await;
+    assert_eq!(
+        bot.callback(&again).await["type"],
+        7,
+        "the plan stayed open"
+    );
+    until_message(&bot, &msg, "the final embed", finished).await;
+    assert!(bot.writes() > 0);
     bot.stop().await;
 }
 
@@ -1270,6 +1360,107 @@ async fn sync_plan_warns_of_looser_shares_and_apply_creates_a_restricted_share()
         after.share_for(&doodoo, alice).unwrap().section_ids.len(),
         2,
         "alice's grant landed"
+    );
+    bot.stop().await;
+}
+
+/// Signed in with username and password: one sign-in request for the whole process, however
+/// many commands (plans, status, autocomplete) and however often; plex.tv locks out an address
+/// that signs in again and again, and a two-factor code works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_session_signs_in_once_over_fifty_commands() {
+    let bot = TestBot::start_signed_in_by(
+        Scenario::demo(),
+        "",
+        Some("username = \"sandbox-owner\"\npassword = \"sandbox-password\""),
+    )
+    .await;
+    for n in 0..50 {
+        let i = match n % 3 {
+            0 => fx::slash("sync-plan", &[], admin()),
+            1 => fx::slash("sync-status", &[], admin()),
+            _ => fx::autocomplete("sync-user", "plex_user", "al", admin()),
+        };
+        let i = bot.send(i);
+        let cb = bot.callback(&i).await;
+        if cb["type"] == 5 {
+            let token = fx::token(&i);
+            bot.fake
+                .wait_for(WAIT, "the follow-up", |c| {
+                    c.is("POST", &format!("/webhooks/1000/{token}"))
+                })
+                .await;
+        }
+    }
+    let sign_ins = bot
+        .sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.contains("sign"))
+        .count();
+    assert_eq!(sign_ins, 1, "one sign-in for fifty commands");
+    assert!(
+        bot.sandbox.requests().len() > 50,
+        "the commands did reach plex.tv"
+    );
+    bot.stop().await;
+}
+
+/// `allowed_channel_ids` set to another channel: an admin's command here is refused privately
+/// with the reason, and nothing is read from plex.tv.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_outside_the_allowed_channels_are_refused() {
+    let bot = TestBot::start_full(Scenario::demo(), "allowed_channel_ids = [987654321]").await;
+    let requests = bot.sandbox.requests().len();
+    let i = bot.send(fx::slash("sync-plan", &[], admin()));
+    let cb = bot.callback(&i).await;
+    assert_eq!(cb["data"]["flags"], 64, "ephemeral: {cb}");
+    assert!(
+        cb["data"]["content"]
+            .as_str()
+            .is_some_and(|t| t.contains("not enabled in this channel")),
+        "{cb}"
+    );
+    assert_eq!(bot.sandbox.requests().len(), requests, "plex.tv not asked");
+    bot.stop().await;
+}
+
+/// Autocomplete of a Plex user: an admin gets the matching accounts; anyone else gets none
+/// (account names and e-mails are not shown to non-admins).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plex_user_autocomplete_lists_matches_for_admins_only() {
+    let bot = TestBot::start().await;
+    let choices = |cb: &Value| -> Vec<String> {
+        cb["data"]["choices"]
+            .as_array()
+            .map(|c| {
+                c.iter()
+                    .map(|c| c["name"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    human().await;
+    let i = bot.send(fx::autocomplete("sync-user", "plex_user", "ali", admin()));
+    let cb = bot.callback(&i).await;
+    assert_eq!(cb["type"], 8, "{cb}");
+    assert!(choices(&cb).iter().any(|c| c.contains("alice")), "{cb}");
+    // A non-admin's autocomplete fails the command check: no choice is ever sent.
+    let i = bot.send(fx::autocomplete(
+        "sync-user",
+        "plex_user",
+        "ali",
+        non_admin(),
+    ));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let path = format!("/interactions/{}/{}/callback", fx::id(&i), fx::token(&i));
+    assert!(
+        bot.fake
+            .calls()
+            .iter()
+            .filter(|c| c.is("POST", &path))
+            .all(|c| choices(&c.body).is_empty()),
+        "no account names for a non-admin"
     );
     bot.stop().await;
 }

@@ -13,7 +13,9 @@ use super::limiter::WriteLimiter;
 use super::retry::{Backoff, RetryPolicy};
 use super::view::{DestView, Snapshot};
 use super::{AccountReport, Progress};
-use crate::model::{Account, AccountId, LibraryId, ServerRef, Share, ShareId, SharingSettings};
+use crate::model::{
+    Account, AccountId, LibraryId, Server, ServerRef, Share, ShareId, SharingSettings,
+};
 use crate::plex::{PlexClient, PlexError};
 use crate::store::{
     AccountResult, GrantAction, GrantId, GrantIntent, GrantState, RunId, Store, StoreError,
@@ -27,6 +29,9 @@ pub(super) struct Ctx<'a> {
     pub dest: &'a ServerRef,
     pub view: &'a DestView<'a>,
     pub limiter: &'a WriteLimiter,
+    pub lease: &'a super::DestLease,
+    /// A write is computed from a read of its share at most this old.
+    pub max_snapshot_age: std::time::Duration,
     pub retry: &'a RetryPolicy,
     pub writes: &'a AtomicU64,
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
@@ -74,8 +79,14 @@ pub(super) trait Change: Sync {
     fn scope(&self) -> &BTreeMap<LibraryId, String>;
     /// Why nothing was sent when everything was already in place.
     fn already_done_text(&self) -> String;
-    /// What to send now. `limit`: once an intent is recorded, only libraries in it.
-    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step;
+    /// What to send now, judged from the destination's catalogue and this account's share as
+    /// last read (`None`: it has none). `limit`: once an intent is recorded, only libraries in it.
+    fn decide(
+        &self,
+        server: &Server,
+        share: Option<&Share>,
+        limit: Option<&BTreeSet<LibraryId>>,
+    ) -> Step;
     /// The restrictions a share it creates must carry.
     fn new_share_restrictions(&self) -> Option<&SharingSettings> {
         None
@@ -142,6 +153,8 @@ impl Driven {
 #[derive(Debug)]
 pub(super) enum Fatal {
     TokenRejected,
+    /// Another process took the destination's lease over (this one looked dead to it).
+    LeaseLost,
     Store(StoreError),
 }
 
@@ -169,8 +182,57 @@ struct Intent {
     created: bool,
 }
 
+/// One account's share as last read, and when that read started.
+struct Seen {
+    share: Option<Share>,
+    read_at: Instant,
+}
+
+impl Seen {
+    fn of(snapshot: &Snapshot, account: AccountId) -> Seen {
+        Seen {
+            share: snapshot.sharing.shares.get(&account).cloned(),
+            read_at: snapshot.started,
+        }
+    }
+}
+
+/// Read `account`'s share again (its read to start at or after `since`): that one share when
+/// it is known, else (or when that read fails or cannot say) the whole destination, shared with the
+/// other accounts. Returns the new whole snapshot when one was read. The fresh share keeps its
+/// settings and state from the earlier read: only its libraries are what this read is for.
+async fn refresh(
+    ctx: &Ctx<'_>,
+    account: AccountId,
+    seen: &Seen,
+    since: Instant,
+) -> Result<(Seen, Option<std::sync::Arc<Snapshot>>), PlexError> {
+    if let Some(share) = &seen.share {
+        let read_at = Instant::now();
+        match ctx
+            .client
+            .read_share_access(&ctx.dest.machine_id, share.id)
+            .await
+        {
+            Ok(access) => {
+                let share = access.map(|access| Share {
+                    access,
+                    ..share.clone()
+                });
+                return Ok((Seen { share, read_at }, None));
+            }
+            Err(PlexError::BadToken) => return Err(PlexError::BadToken),
+            // That one share's read failed or could not say: the whole destination decides.
+            Err(e) => tracing::debug!(share = %share.id, "re-reading the destination: {e}"),
+        }
+    }
+    let whole = ctx.view.fresh_since(since).await?;
+    Ok((Seen::of(&whole, account), Some(whole)))
+}
+
 pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, Fatal> {
     let mut snapshot = ctx.view.current();
+    let mut seen = Seen::of(&snapshot, change.account_id());
     let mut need_read: Option<Instant> = None;
     let mut attempt: u32 = 0;
     let mut intent: Option<Intent> = None;
@@ -201,9 +263,15 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
         };
 
     loop {
-        if let Some(since) = need_read.take() {
-            match ctx.view.fresh_since(since).await {
-                Ok(s) => snapshot = s,
+        // A union is computed from a read at most `max_snapshot_age` old: an existing share is
+        // read again on its own (one request), never the whole list per write.
+        let too_old = seen.share.is_some() && seen.read_at.elapsed() > ctx.max_snapshot_age;
+        if let Some(since) = need_read.take().or_else(|| too_old.then(Instant::now)) {
+            match refresh(ctx, change.account_id(), &seen, since).await {
+                Ok((fresh, whole)) => {
+                    seen = fresh;
+                    snapshot = whole.unwrap_or(snapshot);
+                }
                 Err(PlexError::BadToken) => {
                     if let Some(i) = &intent {
                         ctx.store.record_outcome(
@@ -239,22 +307,24 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
         let limit: Option<BTreeSet<LibraryId>> = intent
             .as_ref()
             .map(|i| i.changing.keys().copied().collect());
-        let (op, changing) = match change.decide(&snapshot, limit.as_ref()) {
+        let (op, changing) = match change.decide(
+            &snapshot.sharing.server,
+            seen.share.as_ref(),
+            limit.as_ref(),
+        ) {
             Step::Done => {
                 return Ok(match intent {
                     Some(i) => {
                         // An earlier request landed although its answer was lost or an error.
-                        let share_id = snapshot
-                            .sharing
-                            .shares
-                            .get(&change.account_id())
-                            .map(|s| s.id);
+                        let share_id = seen.share.as_ref().map(|s| s.id);
                         ctx.store.record_outcome(
                             &i.ids,
                             GrantState::Applied,
                             Some(&format!("landed although plex.tv answered: {last_error}")),
                             share_id,
                         )?;
+                        // Only a read says so, not plex.tv's answer: undo will not take it.
+                        ctx.store.mark_unconfirmed(&i.ids)?;
                         Driven {
                             ended: Ended::Written {
                                 share_id,
@@ -329,6 +399,16 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
         };
 
         let permit = ctx.limiter.acquire().await;
+        if ctx.lease.is_lost() {
+            // Another writer may be at work on this destination now: not one more request.
+            ctx.store.record_outcome(
+                &ids,
+                GrantState::Failed,
+                Some("not sent: another process took the destination over"),
+                None,
+            )?;
+            return Err(Fatal::LeaseLost);
+        }
         ctx.writes.fetch_add(1, Ordering::Relaxed);
         requests += 1;
         let mid = &ctx.dest.machine_id;

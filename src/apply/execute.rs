@@ -1,18 +1,16 @@
-//! The write phase and the read-back, shared by apply and undo: accounts in batches (the
-//! destination is re-read before each batch after the first), `concurrency` accounts at a time,
-//! one account's failure never stopping the others; then one re-read to verify.
+//! The write phase and the read-back, shared by apply and undo: accounts in batches,
+//! `concurrency` accounts at a time, one account's failure never stopping the others (each
+//! write computed from a read of its own share at most `limits.max_snapshot_age_seconds` old:
+//! see `drive.rs`); then one re-read to verify.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
-use tokio::time::Instant;
 
 use super::drive::{drive, Change, Ctx, Driven, Ended, Fatal};
-use super::retry::Backoff;
 use super::view::Snapshot;
 use super::{AccountReport, Progress};
 use crate::model::LibraryId;
-use crate::plex::PlexError;
 use crate::restrictions;
 use crate::store::{AccountResult, GrantAction, GrantState};
 
@@ -20,24 +18,6 @@ pub(super) struct Executed {
     /// Per change, in order; `None` for accounts the run never reached (it stopped).
     pub driven: Vec<Option<Driven>>,
     pub fatal: Option<Fatal>,
-}
-
-/// Re-read the destination with the executor's own bounded retries on top of the client's.
-async fn refresh(ctx: &Ctx<'_>) -> Result<(), PlexError> {
-    let mut attempt = 0;
-    loop {
-        match ctx.view.fresh_since(Instant::now()).await {
-            Ok(_) => return Ok(()),
-            Err(e) if e.is_transient() && attempt < ctx.retry.retries => {
-                match ctx.retry.backoff(attempt, &e) {
-                    Backoff::Wait(wait) => tokio::time::sleep(wait).await,
-                    Backoff::TooLong(_) => return Err(e),
-                }
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }
 
 fn done_text(ended: &Ended) -> String {
@@ -61,30 +41,6 @@ pub(super) async fn execute<T: Change>(
     let batch_size = batch_size.max(1);
     for start in (0..total).step_by(batch_size) {
         let end = (start + batch_size).min(total);
-        if start > 0 {
-            // Unions are computed against a read no older than this batch.
-            if let Err(e) = refresh(ctx).await {
-                if e == PlexError::BadToken {
-                    return Executed {
-                        driven,
-                        fatal: Some(Fatal::TokenRejected),
-                    };
-                }
-                let reason = format!("could not re-read {} before writing: {e}", ctx.dest.name);
-                for (i, slot) in driven.iter_mut().enumerate().take(end).skip(start) {
-                    let d = Driven::without_request(Ended::Failed(reason.clone()));
-                    done += 1;
-                    (ctx.progress)(Progress::AccountDone {
-                        account: changes[i].name().to_string(),
-                        done,
-                        total,
-                        what: done_text(&d.ended),
-                    });
-                    *slot = Some(d);
-                }
-                continue;
-            }
-        }
         let mut results = stream::iter((start..end).map(|i| async move {
             let change: &dyn Change = &changes[i];
             (i, drive(ctx, change).await)

@@ -4,8 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::drive::{Change, Step, WriteOp};
-use super::view::Snapshot;
-use crate::model::{Access, Account, AccountId, LibraryId, SharingSettings, SharingState};
+
+use crate::model::{
+    Access, Account, AccountId, LibraryId, Server, Share, SharingSettings, SharingState,
+};
 use crate::plan::{Outcome, Plan};
 use crate::store::GrantAction;
 
@@ -90,8 +92,12 @@ impl Change for GrantTarget {
         self.restrictions.as_ref()
     }
 
-    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step {
-        let server = &snapshot.sharing.server;
+    fn decide(
+        &self,
+        server: &Server,
+        share: Option<&Share>,
+        limit: Option<&BTreeSet<LibraryId>>,
+    ) -> Step {
         let wanted: BTreeMap<LibraryId, String> = self
             .add
             .iter()
@@ -105,7 +111,7 @@ impl Change for GrantTarget {
                 self.dest_name
             ));
         }
-        match snapshot.sharing.shares.get(&self.account.id) {
+        match share {
             // Never turn All into a list: an explicit list would drop libraries added later.
             Some(share) if share.access == Access::All => Step::Skip(format!(
                 "already has all libraries on {} (nothing sent)",

@@ -1,92 +1,301 @@
-//! One run at a time per destination server: the lock every front end (a Discord button, a
-//! schedule) takes before applying, so two runs never interleave their writes to one server.
+//! One writer per destination server: the SQLite lease every front end (the CLI's `sync
+//! --apply`, `apply FILE` and `undo`, the bot's Confirm, a schedule) takes BEFORE its stale-check
+//! read and keeps until the run is verified and recorded. It is shared by every process on the
+//! database, so the bot, a schedule and a CLI in another container take turns.
+//!
+//! While held, a background task renews the lease's heartbeat (and its run's) every few seconds,
+//! whatever the run is doing (a `Retry-After` wait included). A lease is taken over when its
+//! holder is gone: on this host with its process id no longer alive (or reused by this very
+//! process after a restart), or silent for `limits.lease_timeout_seconds` (another host, or a
+//! frozen process). Taking over marks the dead holder's run `interrupted` at once.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
-use crate::model::{MachineId, ServerRef};
-use crate::store::{RunId, Store, StoreError};
+use chrono::Utc;
 
-/// Destinations with a run in flight in this process. Cheap to clone; clones share the set.
-#[derive(Debug, Clone, Default)]
-pub struct DestLocks {
-    held: Arc<Mutex<HashSet<MachineId>>>,
+use crate::config::Limits;
+use crate::model::ServerRef;
+use crate::store::{
+    LeaseProcess, LeaseRecord, LeaseTake, NewRun, RunId, Store, StoreError, Trigger,
+};
+
+/// How a lease is kept alive and judged dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaseSettings {
+    /// No heartbeat for this long: the holder is dead.
+    pub timeout: Duration,
+    /// How often the holder renews (a third of the timeout, at most every 5 s).
+    pub renew_every: Duration,
 }
 
-/// Held while a run on one destination is in flight; dropping it lets the next run start.
-#[derive(Debug)]
-pub struct DestGuard {
-    held: Arc<Mutex<HashSet<MachineId>>>,
-    dest: MachineId,
+impl LeaseSettings {
+    pub fn from_limits(limits: &Limits) -> LeaseSettings {
+        let timeout = Duration::from_secs(limits.lease_timeout_seconds.max(1));
+        LeaseSettings {
+            timeout,
+            renew_every: (timeout / 3).min(Duration::from_secs(5)),
+        }
+    }
 }
 
-/// Why a destination cannot take a run now.
+/// A destination someone else is writing to.
 #[derive(Debug, thiserror::Error)]
 pub enum Busy {
-    #[error("a run on {0} is already in progress; wait for it to finish")]
-    Here(String),
-    #[error("run {run} on {dest} is still in progress (started elsewhere, such as the CLI); wait for it to finish")]
-    Recorded { dest: String, run: RunId },
+    #[error("another run is in progress on {}: {} (started {} by {})", .0.dest.name, describe_run(.0.run), .0.started_at.format("%Y-%m-%d %H:%M:%S UTC"), .0.started_by)]
+    Held(Box<LeaseRecord>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl DestLocks {
-    /// Take `dest` for one run: refused while this process runs on it, or while the record
-    /// shows a run in progress there (another process: the CLI beside the bot).
-    pub fn acquire(&self, store: &Store, dest: &ServerRef) -> Result<DestGuard, Busy> {
-        let guard = {
-            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-            if !held.insert(dest.machine_id.clone()) {
-                return Err(Busy::Here(dest.name.clone()));
-            }
-            DestGuard {
-                held: self.held.clone(),
-                dest: dest.machine_id.clone(),
-            }
-        };
-        if let Some(run) = store.run_in_progress_on(&dest.machine_id)? {
-            return Err(Busy::Recorded {
-                dest: dest.name.clone(),
-                run,
-            });
-        }
-        Ok(guard)
+fn describe_run(run: Option<RunId>) -> String {
+    match run {
+        Some(run) => format!("run {run}"),
+        None => "a run checking its plan".into(),
     }
 }
 
-impl Drop for DestGuard {
+/// This process, as recorded in the leases it takes.
+pub fn this_process() -> &'static LeaseProcess {
+    static PROCESS: OnceLock<LeaseProcess> = OnceLock::new();
+    PROCESS.get_or_init(|| LeaseProcess {
+        pid: std::process::id(),
+        host: host_name(),
+        instance: uuid::Uuid::new_v4().to_string(),
+    })
+}
+
+fn host_name() -> String {
+    #[cfg(unix)]
+    {
+        let mut buf = [0u8; 256];
+        // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it
+        // (or truncates, which the search for NUL below handles).
+        let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+        if rc == 0 {
+            let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+            let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
+            if !name.is_empty() {
+                return name;
+            }
+        }
+    }
+    std::env::var("HOSTNAME")
+        .or_else(|_| std::env::var("COMPUTERNAME"))
+        .unwrap_or_else(|_| "unknown-host".into())
+}
+
+/// Whether process `pid` exists on this host.
+fn pid_alive(pid: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let Ok(pid) = libc::pid_t::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: signal 0 only checks that the process exists and may be signalled.
+        let rc = unsafe { libc::kill(pid, 0) };
+        // EPERM: it exists but belongs to someone else.
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = pid;
+        true // unknown here: only the heartbeat timeout decides
+    }
+}
+
+/// Whether a lease's holder is gone (see the module docs).
+pub fn holder_is_dead(lease: &LeaseRecord, settings: &LeaseSettings) -> bool {
+    let me = this_process();
+    if lease.process.host == me.host {
+        if lease.process.pid == me.pid {
+            // Our own pid: ours only if taken by this very process start.
+            return lease.process.instance != me.instance;
+        }
+        if !pid_alive(lease.process.pid) {
+            return true;
+        }
+    }
+    let silent = Utc::now()
+        .signed_duration_since(lease.heartbeat_at)
+        .to_std()
+        .unwrap_or_default();
+    silent > settings.timeout
+}
+
+/// The lease on one destination, held until dropped (which releases it).
+#[derive(Debug)]
+pub struct DestLease {
+    store: Store,
+    dest: ServerRef,
+    holder: String,
+    lost: Arc<AtomicBool>,
+    heartbeat: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl DestLease {
+    /// Take `dest` for a run `started_by` someone: refused with [`Busy::Held`] while a live
+    /// holder has it; a dead holder's lease is taken over and its run marked interrupted.
+    /// Inside a Tokio runtime, a task renews the lease until it is dropped.
+    pub fn acquire(
+        store: &Store,
+        dest: &ServerRef,
+        started_by: &Trigger,
+        settings: &LeaseSettings,
+    ) -> Result<DestLease, Busy> {
+        let holder = uuid::Uuid::new_v4().to_string();
+        let is_dead = |l: &LeaseRecord| holder_is_dead(l, settings);
+        match store.take_lease(dest, &holder, this_process(), started_by, &is_dead)? {
+            LeaseTake::Busy(held) => return Err(Busy::Held(Box::new(held))),
+            LeaseTake::Taken {
+                took_over: Some(dead),
+            } => tracing::warn!(
+                dest = %dest.name,
+                "took over the lease of a process that stopped (pid {} on {}); its run is marked interrupted",
+                dead.process.pid,
+                dead.process.host
+            ),
+            LeaseTake::Taken { took_over: None } => {}
+        }
+        let lost = Arc::new(AtomicBool::new(false));
+        let heartbeat = tokio::runtime::Handle::try_current().ok().map(|rt| {
+            let (store, dest, holder, lost) = (
+                store.clone(),
+                dest.clone(),
+                holder.clone(),
+                lost.clone(),
+            );
+            let every = settings.renew_every;
+            rt.spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    match store.renew_lease(&dest.machine_id, &holder) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(dest = %dest.name, "lost the destination lease (taken over as dead); writes stop");
+                            lost.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        // A busy database this once; the next beat tries again.
+                        Err(e) => tracing::warn!(dest = %dest.name, "could not renew the lease: {e}"),
+                    }
+                }
+            })
+        });
+        Ok(DestLease {
+            store: store.clone(),
+            dest: dest.clone(),
+            holder,
+            lost,
+            heartbeat,
+        })
+    }
+
+    pub fn dest(&self) -> &ServerRef {
+        &self.dest
+    }
+
+    /// Record a run's start under this lease (the lease names it from then on).
+    pub fn start_run(&self, new: &NewRun<'_>) -> Result<RunId, StoreError> {
+        debug_assert_eq!(new.dest.machine_id, self.dest.machine_id);
+        self.store.start_leased_run(new, &self.holder)
+    }
+
+    /// Another process took the lease over (this one looked dead to it): stop writing.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for DestLease {
     fn drop(&mut self) {
-        self.held
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.dest);
+        if let Some(task) = self.heartbeat.take() {
+            task.abort();
+        }
+        if let Err(e) = self
+            .store
+            .release_lease(&self.dest.machine_id, &self.holder)
+        {
+            // Left behind, it is taken over once this process is gone or silent.
+            tracing::warn!(dest = %self.dest.name, "could not release the lease: {e}");
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::MachineId;
+
+    fn server(name: &str) -> ServerRef {
+        ServerRef {
+            name: name.into(),
+            machine_id: MachineId(format!("{name}-id")),
+        }
+    }
+
+    fn settings() -> LeaseSettings {
+        LeaseSettings::from_limits(&Limits::default())
+    }
 
     #[test]
-    fn one_run_per_destination_until_the_guard_drops() {
+    fn one_holder_per_destination_until_it_is_dropped() {
         let store = Store::open_in_memory().unwrap();
-        let locks = DestLocks::default();
-        let a = ServerRef {
-            name: "doodoo".into(),
-            machine_id: MachineId("d".into()),
-        };
-        let b = ServerRef {
-            name: "other".into(),
-            machine_id: MachineId("o".into()),
-        };
-        let held = locks.acquire(&store, &a).unwrap();
-        assert!(matches!(
-            locks.clone().acquire(&store, &a),
-            Err(Busy::Here(_))
-        ));
-        let _other = locks.acquire(&store, &b).unwrap();
+        let (a, b) = (server("doodoo"), server("other"));
+        let who = Trigger::cli("alice");
+        let held = DestLease::acquire(&store, &a, &who, &settings()).unwrap();
+        let busy = DestLease::acquire(&store, &a, &Trigger::cli("bob"), &settings()).unwrap_err();
+        let text = busy.to_string();
+        assert!(
+            text.starts_with(
+                "another run is in progress on doodoo: a run checking its plan (started "
+            ) && text.ends_with(" by cli:alice)"),
+            "{text}"
+        );
+        let _other = DestLease::acquire(&store, &b, &who, &settings()).unwrap();
         drop(held);
-        locks.acquire(&store, &a).unwrap();
+        DestLease::acquire(&store, &a, &who, &settings()).unwrap();
+    }
+
+    #[test]
+    fn a_lease_of_a_process_gone_from_this_host_is_taken_over() {
+        let store = Store::open_in_memory().unwrap();
+        let dest = server("doodoo");
+        let mut dead = this_process().clone();
+        dead.pid = u32::MAX - 1; // no such process
+        let taken = store
+            .take_lease(&dest, "old", &dead, &Trigger::cli("x"), &|_| false)
+            .unwrap();
+        assert!(matches!(taken, LeaseTake::Taken { took_over: None }));
+        DestLease::acquire(&store, &dest, &Trigger::cli("y"), &settings())
+            .expect("a dead pid on this host does not hold the destination");
+    }
+
+    #[test]
+    fn this_pid_from_an_earlier_start_is_dead_but_another_hosts_live_pid_is_not() {
+        let me = this_process();
+        let lease = |process: LeaseProcess, ago: i64| LeaseRecord {
+            dest: server("d"),
+            holder: "h".into(),
+            process,
+            started_by: "cli:x".into(),
+            started_at: Utc::now(),
+            heartbeat_at: Utc::now() - chrono::Duration::seconds(ago),
+            run: None,
+        };
+        let earlier_start = LeaseProcess {
+            instance: "an earlier start".into(),
+            ..me.clone()
+        };
+        assert!(holder_is_dead(&lease(earlier_start, 0), &settings()));
+        assert!(!holder_is_dead(&lease(me.clone(), 0), &settings()));
+        let elsewhere = LeaseProcess {
+            host: "another-host".into(),
+            pid: 1,
+            instance: "i".into(),
+        };
+        assert!(!holder_is_dead(&lease(elsewhere.clone(), 5), &settings()));
+        assert!(holder_is_dead(&lease(elsewhere, 61), &settings()));
     }
 }

@@ -16,9 +16,10 @@
 //!    turned into a list (an `All` share is skipped), an existing share's settings sent back as
 //!    read (v2) or not at all (legacy, and v2 shares whose settings the read left out), global
 //!    ids only. A create plex.tv refuses (a restriction it will not take) is not sent again
-//!    once a re-read shows no share: the account fails and nothing is created. The
-//!    destination is re-read before each batch of accounts, and a grant already present is not
-//!    sent again.
+//!    once a re-read shows no share: the account fails and nothing is created. Each write is
+//!    computed from a read of its share at most `limits.max_snapshot_age_seconds` old (an
+//!    older one is read again on its own: one request, never the whole list per write), and a
+//!    grant already present is not sent again.
 //! 3. **Faults** — writes go through a [`WriteLimiter`]; failures are retried per
 //!    [`RetryPolicy`] (`Retry-After` honoured, else exponential backoff with jitter), and before
 //!    each retry the destination is re-read and the union computed again, because a write may
@@ -29,15 +30,18 @@
 //! 5. **Record** — the run, each account's line, and each grant: `intent` before its request,
 //!    the outcome after, `verified`/`missing` after the read-back. A run dropped part way (its
 //!    future cancelled, a panic) is marked interrupted on the spot; a killed process's run is
-//!    marked interrupted when the database is next opened after [`crate::store::ABANDONED_AFTER`].
+//!    marked interrupted when its destination lease is taken over (see `lock.rs`).
 //!    The next apply on the same destination settles interrupted grants from its fresh read.
+//!
+//! Before all of it, the destination's [`DestLease`] is taken (by the front end, or here): one
+//! writer per destination across processes, held until the run is recorded.
 //!
 //! [`undo::undo`] is the one path in sharesync that removes access: it removes exactly what one
 //! run added and is still present.
 //!
 //! Layout: `drive.rs` (one account's write/retry loop), `grant.rs` (what an apply asks of an
 //! account), `undo.rs`, `execute.rs` (batches and read-back), `view.rs` (the shared fresh read
-//! of the destination), `limiter.rs`, `retry.rs`, `lock.rs` (one run per destination).
+//! of the destination), `limiter.rs`, `retry.rs`, `lock.rs` (the destination lease: one writer per destination).
 
 mod drive;
 mod execute;
@@ -55,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use limiter::WriteLimiter;
-pub use lock::{Busy, DestGuard, DestLocks};
+pub use lock::{holder_is_dead, this_process, Busy, DestLease, LeaseSettings};
 pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 
@@ -71,7 +75,7 @@ use crate::store::{
 use drive::{Change, Ctx, Fatal};
 use view::{DestView, Snapshot};
 
-/// Accounts written between two re-reads of the destination.
+/// Accounts written between two heartbeats of the run's record.
 pub const DEFAULT_BATCH_SIZE: usize = 50;
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +104,22 @@ pub enum ApplyError {
     NotUndoable(RunId),
     #[error("run {0} is still running; wait for it to finish")]
     StillRunning(RunId),
+    /// What undoing the run would remove changed since the preview the admin confirmed.
+    /// Nothing was removed; `now` is the new preview.
+    #[error("what undoing run {run} would remove changed since it was shown; nothing was removed")]
+    UndoChanged { run: RunId, now: Box<UndoPlan> },
+    /// Another run holds the destination's lease. Nothing was read or written.
+    #[error(transparent)]
+    Busy(Busy),
+}
+
+impl From<Busy> for ApplyError {
+    fn from(b: Busy) -> Self {
+        match b {
+            Busy::Store(e) => ApplyError::Store(e),
+            held => ApplyError::Busy(held),
+        }
+    }
 }
 
 fn read_error(e: PlexError) -> ApplyError {
@@ -198,6 +218,9 @@ pub struct ApplyJob<'a> {
     /// Go over the blast-radius limits (`--allow-large`, a Discord Confirm that named the
     /// numbers). Off: a plan over a limit is refused with [`ApplyError::OverLimit`].
     pub allow_over_limits: bool,
+    /// The destination's lease, taken by the front end before it answered the admin; `None`:
+    /// [`apply`] takes it first thing (and answers [`ApplyError::Busy`] when it is held).
+    pub lease: Option<&'a DestLease>,
 }
 
 impl<'a> ApplyJob<'a> {
@@ -222,7 +245,31 @@ impl<'a> ApplyJob<'a> {
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
             allow_over_limits: false,
+            lease: None,
         }
+    }
+}
+
+/// `given`, or the destination's lease taken now (before any read) into `own`.
+fn lease_for<'l>(
+    given: Option<&'l DestLease>,
+    own: &'l mut Option<DestLease>,
+    store: &Store,
+    dest: &ServerRef,
+    started_by: &Trigger,
+    limits: &Limits,
+) -> Result<&'l DestLease, ApplyError> {
+    match given {
+        Some(lease) => {
+            debug_assert_eq!(lease.dest().machine_id, dest.machine_id);
+            Ok(lease)
+        }
+        None => Ok(own.insert(DestLease::acquire(
+            store,
+            dest,
+            started_by,
+            &LeaseSettings::from_limits(limits),
+        )?)),
     }
 }
 
@@ -235,6 +282,15 @@ pub async fn apply(
     progress: impl Fn(Progress) + Send + Sync,
 ) -> Result<RunReport, ApplyError> {
     let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
+    let mut own_lease = None;
+    let lease = lease_for(
+        job.lease,
+        &mut own_lease,
+        store,
+        job.dest,
+        job.trigger,
+        job.limits,
+    )?;
     let requests_before = client.request_count();
     progress(Progress::Reading);
     let read_started = Instant::now();
@@ -256,7 +312,7 @@ pub async fn apply(
     settle_interrupted(store, &fresh.dest)?;
 
     let targets = grant::targets(&fresh_plan, &fresh);
-    let run = store.start_run(&NewRun {
+    let run = lease.start_run(&NewRun {
         kind: RunKind::Apply,
         undo_of: None,
         pair: job.pair,
@@ -276,6 +332,7 @@ pub async fn apply(
         retry: &job.retry,
         batch_size: job.batch_size,
         limiter: job.limiter,
+        lease,
         requests_before,
     };
     run_changes(client, store, &settings, &targets, first, progress)
@@ -292,6 +349,7 @@ struct RunSettings<'a> {
     retry: &'a RetryPolicy,
     batch_size: usize,
     limiter: Option<&'a WriteLimiter>,
+    lease: &'a DestLease,
     requests_before: u64,
 }
 
@@ -364,11 +422,17 @@ async fn run_changes<T: Change>(
         dest: s.dest,
         view: &view,
         limiter,
+        lease: s.lease,
+        max_snapshot_age: s.limits.max_snapshot_age(),
         retry: s.retry,
         writes: &writes,
         progress,
     };
-    let executed = execute::execute(&ctx, changes, s.limits.concurrency.max(1), s.batch_size).await;
+    // Twice as many accounts as writes in flight: while `concurrency` accounts write (the
+    // limiter bounds them), as many others read their share again, so those reads overlap the
+    // writes instead of adding a round trip to each.
+    let accounts_in_flight = s.limits.concurrency.max(1) * 2;
+    let executed = execute::execute(&ctx, changes, accounts_in_flight, s.batch_size).await;
 
     let (after, unverified, fatal) = match executed.fatal {
         Some(f) => (None, Some("the run stopped".to_string()), Some(f)),
@@ -395,6 +459,7 @@ async fn run_changes<T: Change>(
     .map_err(|f| match f {
         Fatal::Store(e) => ApplyError::Store(e),
         Fatal::TokenRejected => ApplyError::TokenRejected { run: Some(s.run) },
+        Fatal::LeaseLost => ApplyError::Store(StoreError::LeaseLost(s.dest.name.clone())),
     })?;
 
     let mut accounts: Vec<AccountReport> = checked.iter().map(|c| c.report.clone()).collect();
@@ -427,6 +492,10 @@ async fn run_changes<T: Change>(
     };
     let (status, error) = match &fatal {
         Some(Fatal::TokenRejected) => (RunStatus::Failed, Some("token rejected".to_string())),
+        Some(Fatal::LeaseLost) => (
+            RunStatus::Interrupted,
+            Some("another process took the destination over; writes stopped".to_string()),
+        ),
         Some(Fatal::Store(e)) => (RunStatus::Failed, Some(e.to_string())),
         None => (RunStatus::Finished, None),
     };
@@ -436,6 +505,9 @@ async fn run_changes<T: Change>(
     match fatal {
         Some(Fatal::TokenRejected) => Err(ApplyError::TokenRejected { run: Some(s.run) }),
         Some(Fatal::Store(e)) => Err(ApplyError::Store(e)),
+        Some(Fatal::LeaseLost) => Err(ApplyError::Store(StoreError::LeaseLost(
+            s.dest.name.clone(),
+        ))),
         None => Ok((
             RunReport {
                 run: s.run,
@@ -476,6 +548,7 @@ fn settle_interrupted(store: &Store, dest: &ServerSharing) -> Result<(), StoreEr
         Some("the run was interrupted; a later read shows this change in place"),
         None,
     )?;
+    store.mark_unconfirmed(&landed)?;
     store.record_outcome(
         &not_landed,
         GrantState::Missing,

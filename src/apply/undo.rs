@@ -15,11 +15,11 @@ use tokio::time::Instant;
 use super::drive::{Change, Step, WriteOp};
 use super::view::Snapshot;
 use super::{
-    read_error, run_changes, settle_interrupted, ApplyError, Progress, RetryPolicy, RunReport,
-    RunSettings, WriteLimiter, DEFAULT_BATCH_SIZE,
+    lease_for, read_error, run_changes, settle_interrupted, ApplyError, DestLease, Progress,
+    RetryPolicy, RunReport, RunSettings, WriteLimiter, DEFAULT_BATCH_SIZE,
 };
 use crate::config::Limits;
-use crate::model::{Access, AccountId, LibraryId, ShareId};
+use crate::model::{Access, AccountId, LibraryId, Server, Share, ShareId};
 use crate::plex::PlexClient;
 use crate::store::{
     GrantAction, GrantId, GrantState, NewRun, RunId, RunKind, RunRecord, RunStatus, Store, Trigger,
@@ -35,6 +35,11 @@ pub struct UndoJob<'a> {
     pub retry: RetryPolicy,
     pub batch_size: usize,
     pub limiter: Option<&'a WriteLimiter>,
+    /// The destination's lease, taken before the preview; `None`: [`undo`] takes it first.
+    pub lease: Option<&'a DestLease>,
+    /// The preview the admin confirmed: when the fresh read says otherwise, nothing is removed
+    /// ([`ApplyError::UndoChanged`]), as with an apply's stale check.
+    pub confirmed: Option<&'a UndoPlan>,
 }
 
 impl<'a> UndoJob<'a> {
@@ -46,6 +51,8 @@ impl<'a> UndoJob<'a> {
             retry: RetryPolicy::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
+            lease: None,
+            confirmed: None,
         }
     }
 }
@@ -136,8 +143,13 @@ impl Change for UndoTarget {
         )
     }
 
-    fn decide(&self, snapshot: &Snapshot, limit: Option<&BTreeSet<LibraryId>>) -> Step {
-        let Some(share) = snapshot.sharing.shares.get(&self.account_id) else {
+    fn decide(
+        &self,
+        _server: &Server,
+        share: Option<&Share>,
+        limit: Option<&BTreeSet<LibraryId>>,
+    ) -> Step {
+        let Some(share) = share else {
             return Step::Done; // no share: nothing of the run's is left
         };
         let current = match &share.access {
@@ -211,6 +223,13 @@ fn targets(
         {
             continue;
         }
+        if g.unconfirmed {
+            notes.push(format!(
+                "{}: '{}' was found in place after a request plex.tv did not confirm (failed or cut off); it may have been granted some other way, so it is kept",
+                g.account_name, g.library_title
+            ));
+            continue;
+        }
         if let Some(later) = store.added_later(&g)? {
             notes.push(format!(
                 "{}: '{}' was granted again by run {later}; keeping it",
@@ -252,20 +271,13 @@ async fn read_dest(
     Ok(Snapshot { sharing, started })
 }
 
-/// Read the destination and say what undoing `run` would remove (nothing is written to plex.tv;
-/// interrupted grants in the record are settled from the read).
-pub async fn plan_undo(
-    client: &PlexClient,
-    store: &Store,
-    run: RunId,
-) -> Result<UndoPlan, ApplyError> {
-    let record = undoable_run(store, run)?;
-    let snapshot = read_dest(client, store, &record).await?;
-    let (targets, notes) = targets(store, &record)?;
-    let accounts = targets
+/// What each target's undo would do, judged from `snapshot`.
+fn preview(targets: &[UndoTarget], snapshot: &Snapshot) -> Vec<UndoAccount> {
+    targets
         .iter()
         .map(|t| {
-            let action = match t.decide(&snapshot, None) {
+            let share = snapshot.sharing.shares.get(&t.account_id);
+            let action = match t.decide(&snapshot.sharing.server, share, None) {
                 Step::Done => UndoAction::AlreadyGone,
                 Step::Skip(reason) => UndoAction::Skip(reason),
                 Step::Send { op, changing } => {
@@ -286,7 +298,20 @@ pub async fn plan_undo(
                 action,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Read the destination and say what undoing `run` would remove (nothing is written to plex.tv;
+/// interrupted grants in the record are settled from the read).
+pub async fn plan_undo(
+    client: &PlexClient,
+    store: &Store,
+    run: RunId,
+) -> Result<UndoPlan, ApplyError> {
+    let record = undoable_run(store, run)?;
+    let snapshot = read_dest(client, store, &record).await?;
+    let (targets, notes) = targets(store, &record)?;
+    let accounts = preview(&targets, &snapshot);
     Ok(UndoPlan {
         run: record,
         accounts,
@@ -305,10 +330,32 @@ pub async fn undo(
     let progress: &(dyn Fn(Progress) + Send + Sync) = &progress;
     let requests_before = client.request_count();
     let record = undoable_run(store, job.run)?;
+    let mut own_lease = None;
+    let lease = lease_for(
+        job.lease,
+        &mut own_lease,
+        store,
+        &record.dest,
+        job.trigger,
+        job.limits,
+    )?;
     progress(Progress::Reading);
     let first = read_dest(client, store, &record).await?;
-    let (targets, _notes) = targets(store, &record)?;
-    let run = store.start_run(&NewRun {
+    let (targets, notes) = targets(store, &record)?;
+    if let Some(confirmed) = job.confirmed {
+        let now = preview(&targets, &first);
+        if now != confirmed.accounts {
+            return Err(ApplyError::UndoChanged {
+                run: record.id,
+                now: Box::new(UndoPlan {
+                    run: record,
+                    accounts: now,
+                    notes,
+                }),
+            });
+        }
+    }
+    let run = lease.start_run(&NewRun {
         kind: RunKind::Undo,
         undo_of: Some(record.id),
         pair: &record.pair,
@@ -324,6 +371,7 @@ pub async fn undo(
         retry: &job.retry,
         batch_size: job.batch_size,
         limiter: job.limiter,
+        lease,
         requests_before,
     };
     let (report, checked) =

@@ -99,6 +99,17 @@ impl PlexClient {
         self.inner.transport.request_count()
     }
 
+    /// plex.tv has answered this client's token with 401 (revoked, expired): every later
+    /// request would fail the same way.
+    pub fn token_rejected(&self) -> bool {
+        self.inner.transport.token_rejected()
+    }
+
+    /// Response body bytes received so far by this client and its clones.
+    pub fn bytes_read(&self) -> u64 {
+        self.inner.transport.bytes_read()
+    }
+
     fn t(&self) -> &Transport {
         &self.inner.transport
     }
@@ -192,7 +203,12 @@ impl PlexClient {
         self.read("resources", |f| async move {
             match f {
                 ApiFamily::V2 => v2::owned_servers(t).await,
-                ApiFamily::Legacy => legacy::owned_servers(t).await,
+                // Legacy `/api/resources` has been seen to leave owned servers out: an empty
+                // answer is checked against v2 rather than taken as "you own no servers".
+                ApiFamily::Legacy => match legacy::owned_servers(t).await? {
+                    none if none.is_empty() => v2::owned_servers(t).await,
+                    some => Ok(some),
+                },
             }
         })
         .await
@@ -261,6 +277,17 @@ impl PlexClient {
             }
         })
         .await
+    }
+
+    /// One share's access read now (one request; the executor's per-write freshness check).
+    /// `None`: the share no longer exists.
+    pub async fn read_share_access(
+        &self,
+        server: &MachineId,
+        share: ShareId,
+    ) -> Result<Option<Access>, PlexError> {
+        self.need_token()?;
+        legacy::share_access(self.t(), server, share).await
     }
 
     /// Replace a share's libraries with `libraries` (send the union; this is a replace).

@@ -121,9 +121,21 @@ pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     }
 }
 
-/// A [`flag`] whose absence matters (with `#[serde(default)]`): `None` when the field is missing.
+/// A flag that may be absent (with `#[serde(default)]`) or null: `None`, for fields whose
+/// absence must not read as false.
 pub fn flag_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    flag(d).map(Some)
+    match loose(d)? {
+        Loose::Null => Ok(None),
+        Loose::Bool(b) => Ok(Some(b)),
+        Loose::Int(v) => Ok(Some(v != 0)),
+        Loose::Neg => Ok(Some(false)),
+        Loose::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => Ok(Some(true)),
+            "0" | "false" | "no" => Ok(Some(false)),
+            "" => Ok(None),
+            other => Err(de::Error::custom(format!("not a boolean: {other:?}"))),
+        },
+    }
 }
 
 /// An optional string: JSON null is `None`, numbers become their text.

@@ -20,6 +20,7 @@ struct Canned {
     content_type: &'static str,
     body: String,
     retry_after: Option<&'static str>,
+    location: Option<String>,
     delay: Duration,
 }
 
@@ -29,6 +30,7 @@ fn ok_json(body: &str) -> Canned {
         content_type: "application/json",
         body: body.to_string(),
         retry_after: None,
+        location: None,
         delay: Duration::ZERO,
     }
 }
@@ -106,6 +108,9 @@ async fn handle(
         c.body,
     )
         .into_response();
+    if let Some(to) = c.location {
+        resp.headers_mut().insert("location", to.parse().unwrap());
+    }
     if let Some(ra) = c.retry_after {
         resp.headers_mut()
             .insert("retry-after", ra.parse().unwrap());
@@ -145,11 +150,16 @@ impl Harness {
     }
 
     fn client(&self, family: ApiFamily) -> PlexClient {
+        self.client_with(|o| o.family = family)
+    }
+
+    /// A client on the stub with the usual options, then `edit`.
+    fn client_with(&self, edit: impl FnOnce(&mut ClientOptions)) -> PlexClient {
         let mut o = ClientOptions::new("test-client-id");
         o.base_url = Some(self.url.clone());
-        o.family = family;
         o.token = Some(SecretString::from("OWNER-TOKEN-123"));
         o.timeout = Duration::from_secs(5);
+        edit(&mut o);
         PlexClient::new(o).unwrap()
     }
 }
@@ -689,4 +699,148 @@ async fn share_naming_an_unknown_library_is_incomplete() {
     assert_eq!(c.request_count(), 3 * 4);
     let e = c.read_server_sharing(&a).await.unwrap_err();
     assert!(matches!(e, PlexError::Incomplete(_)), "{e:?}");
+}
+
+/// A v2 share whose `numLibraries` disagrees with its `libraries` (cut short), or that does not
+/// say whether it has all libraries, is read again and then refused: it never becomes the base
+/// of a union write. A consistent re-read heals it.
+#[tokio::test]
+async fn inconsistent_v2_share_is_reread_then_refused() {
+    let cut_short = v2_accepted().replacen(
+        r#""allLibraries":false,"accessToken""#,
+        r#""allLibraries":false,"numLibraries":2,"accessToken""#,
+        1,
+    );
+    let unsaid = v2_accepted().replacen(
+        r#""allLibraries":false,"accessToken""#,
+        r#""accessToken""#,
+        1,
+    );
+    for (body, words) in [
+        (cut_short, "counts 2 libraries but lists 1"),
+        (unsaid, "does not say"),
+    ] {
+        let h = Harness::start().await;
+        v2_routes(&h);
+        h.route(
+            "GET /api/v2/shared_servers/owned/accepted",
+            vec![ok_json(&body)],
+        );
+        let c = h.client_with(|o| o.read_retries = 2);
+        let (a, b) = refs();
+        let e = c.read_sharing(&a, &b).await.unwrap_err();
+        assert!(
+            matches!(&e, PlexError::Incomplete(m) if m.contains(words) && m.contains("501")),
+            "{e:?}"
+        );
+        assert_eq!(c.request_count(), 3 * 4, "read three times");
+        h.route(
+            "GET /api/v2/shared_servers/owned/accepted",
+            vec![ok_json(&body), ok_json(&v2_accepted())],
+        );
+        assert_state(&c.read_sharing(&a, &b).await.unwrap());
+    }
+}
+
+/// A redirect to another host (here: another port) is not followed, so the token never
+/// reaches it; the read fails with a clear reason.
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed_with_the_token() {
+    let (h, elsewhere) = (Harness::start().await, Harness::start().await);
+    v2_routes(&h);
+    v2_routes(&elsewhere);
+    h.route(
+        "GET /api/v2/shared_servers/owned/accepted",
+        vec![Canned {
+            location: Some(format!(
+                "{}/api/v2/shared_servers/owned/accepted",
+                elsewhere.url
+            )),
+            ..status(302, "text/html", "moved")
+        }],
+    );
+    let c = h.client(ApiFamily::V2);
+    let (a, b) = refs();
+    let e = c.read_sharing(&a, &b).await.unwrap_err();
+    assert!(
+        e.to_string().contains("refusing to follow a redirect"),
+        "{e}"
+    );
+    assert!(
+        elsewhere.seen().is_empty(),
+        "nothing reached the other host"
+    );
+}
+
+/// An answer larger than the cap is refused, not read into memory.
+#[tokio::test]
+async fn an_answer_past_the_cap_is_refused() {
+    let h = Harness::start().await;
+    v2_routes(&h);
+    let c = h.client_with(|o| o.max_body_bytes = 300);
+    let (a, b) = refs();
+    let e = c.read_sharing(&a, &b).await.unwrap_err();
+    assert!(
+        matches!(&e, PlexError::Rejected { message, .. } if message.contains("larger than 300 bytes")),
+        "{e:?}"
+    );
+}
+
+/// Recorded public `shared_servers` payloads carry no `allLibraries`: the flag comes from
+/// `/api/users`' `Server@allLibraries` (here "all", so the share is not read as its one
+/// shared section). When neither says, the read is refused.
+#[tokio::test]
+async fn legacy_share_without_all_libraries_takes_it_from_api_users() {
+    let h = Harness::start().await;
+    legacy_routes(&h);
+    let users = |all: &str| {
+        format!(
+            r#"<MediaContainer size="1"><User id="42" title="alice" username="alice" email="a@example.com" home="0" restricted="0">
+            <Server id="501" machineIdentifier="{MID_A}" owned="1" pending="0" allLibraries="0" numLibraries="1"/>
+            <Server id="502" machineIdentifier="{MID_B}" owned="1" pending="0" {all} numLibraries="2"/></User></MediaContainer>"#
+        )
+    };
+    h.route(
+        "GET /api/users",
+        vec![ok_xml(&users(r#"allLibraries="1""#))],
+    );
+    h.route(
+        &format!("GET /api/servers/{MID_B}/shared_servers"),
+        vec![ok_xml(
+            r#"<MediaContainer size="1"><SharedServer id="502" userID="42" username="alice" email="a@example.com"><Section id="200001" key="1" title="L1" type="movie" shared="0"/><Section id="200002" key="2" title="L2" type="movie" shared="1"/></SharedServer></MediaContainer>"#,
+        )],
+    );
+    let c = h.client(ApiFamily::Legacy);
+    let (a, b) = refs();
+    let state = c.read_sharing(&a, &b).await.unwrap();
+    assert_eq!(state.dest.shares[&AccountId(42)].access, Access::All);
+
+    h.route("GET /api/users", vec![ok_xml(&users(""))]);
+    let e = c.read_sharing(&a, &b).await.unwrap_err();
+    assert!(
+        matches!(&e, PlexError::Incomplete(m) if m.contains("502") && m.contains("does not say")),
+        "{e:?}"
+    );
+}
+
+/// Legacy `/api/resources` listing no owned server (reported to leave them out) is checked
+/// against v2 instead of reading as "you own no servers".
+#[tokio::test]
+async fn empty_legacy_server_list_falls_back_to_v2() {
+    let h = Harness::start().await;
+    h.route(
+        "GET /api/resources",
+        vec![ok_xml(r#"<MediaContainer size="0"></MediaContainer>"#)],
+    );
+    h.route(
+        "GET /api/v2/resources",
+        vec![ok_json(&format!(
+            r#"[{{"name":"doodoo","product":"Plex Media Server","provides":"server","owned":true,"clientIdentifier":"{MID_B}"}}]"#
+        ))],
+    );
+    let c = h.client(ApiFamily::Legacy);
+    let servers = c.owned_servers().await.unwrap();
+    assert_eq!(servers.len(), 1);
+    assert_eq!(servers[0].machine_id.0, MID_B);
+    assert!(h.seen().iter().any(|s| s.path == "/api/v2/resources"));
 }

@@ -122,8 +122,8 @@ struct UserServer {
     owned: bool,
     #[serde(rename = "@pending", default, deserialize_with = "flag")]
     pending: bool,
-    #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
-    all_libraries: bool,
+    #[serde(rename = "@allLibraries", default, deserialize_with = "flag_opt")]
+    all_libraries: Option<bool>,
     #[serde(rename = "@numLibraries", default, deserialize_with = "u64_opt")]
     num_libraries: Option<u64>,
 }
@@ -145,8 +145,9 @@ struct SharedServer {
     username: Option<String>,
     #[serde(rename = "@email", default, deserialize_with = "string_opt")]
     email: Option<String>,
-    #[serde(rename = "@allLibraries", default, deserialize_with = "flag")]
-    all_libraries: bool,
+    /// Absent in recorded public payloads: then `/api/users`' `Server@allLibraries` says.
+    #[serde(rename = "@allLibraries", default, deserialize_with = "flag_opt")]
+    all_libraries: Option<bool>,
     // Each attribute is `None` when absent: settings are known only when all are there.
     #[serde(rename = "@allowSync", default, deserialize_with = "flag_opt")]
     allow_sync: Option<bool>,
@@ -253,11 +254,14 @@ fn to_catalogue(body: Servers, server: &ServerRef, endpoint: &str) -> Result<Ser
 
 /// Join `/api/users` and one server's `shared_servers` into that server's shares
 /// (`SharedServer@userID` ↔ `User@id`; visible = `Section@shared="1"` or `allLibraries="1"`).
+/// A share whose `allLibraries` neither `shared_servers` nor `/api/users` states has unknown
+/// access (reading its sections as an explicit list could turn "all" into a list): the read is
+/// [`PlexError::Incomplete`] (read again, then refused).
 pub(super) fn join(
     users: &Users,
     shared: &SharedServers,
     server: Server,
-) -> (BTreeMap<AccountId, Account>, ServerSharing) {
+) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
     let mid = server.machine_id.0.as_str();
     // Users without an id (invites to addresses with no account) cannot be keyed: skipped.
     let by_id: BTreeMap<u64, &User> = users
@@ -313,7 +317,16 @@ pub(super) fn join(
                     .iter()
                     .any(|s| s.owned && s.pending && s.machine_identifier.as_deref() == Some(mid))
             });
-        let access = if ss.all_libraries {
+        let all = ss
+            .all_libraries
+            .or(summary.and_then(|(_, _, s)| s.all_libraries))
+            .ok_or_else(|| {
+                PlexError::Incomplete(format!(
+                    "share {} on {} does not say whether it has all libraries",
+                    ss.id, server.name
+                ))
+            })?;
+        let access = if all {
             Access::All
         } else {
             Access::Libraries(
@@ -350,9 +363,9 @@ pub(super) fn join(
         if seen_share_ids.contains(&share_id) || shares.contains_key(&AccountId(account_id)) {
             continue;
         }
-        let access = if s.all_libraries {
+        let access = if s.all_libraries == Some(true) {
             Access::All
-        } else if s.num_libraries == Some(0) {
+        } else if s.all_libraries == Some(false) && s.num_libraries == Some(0) {
             Access::Libraries(BTreeSet::new())
         } else {
             tracing::warn!(share = share_id, account = account_id, server = %server.name,
@@ -385,7 +398,7 @@ pub(super) fn join(
             &server.name,
         );
     }
-    (accounts, ServerSharing { server, shares })
+    Ok((accounts, ServerSharing { server, shares }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,6 +441,48 @@ async fn shared_servers(t: &Transport, mid: &MachineId) -> Result<SharedServers,
     t.read(&req, |r| xml::<SharedServers>(r, ROOT)).await
 }
 
+/// One share's access, freshly (`GET /api/servers/{mid}/shared_servers/{id}`, one request
+/// whatever the number of accounts; the shared-server id is the same in both families).
+/// `None`: the share is gone. A share that does not say whether it has all libraries is
+/// [`PlexError::Incomplete`] (the caller reads the whole server instead).
+pub(super) async fn share_access(
+    t: &Transport,
+    mid: &MachineId,
+    share: ShareId,
+) -> Result<Option<Access>, PlexError> {
+    let req = Request::get(
+        Host::Plex,
+        format!(
+            "/api/servers/{}/shared_servers/{}",
+            segment(&mid.0),
+            share.0
+        ),
+        Accept::Xml,
+    );
+    let listed = match t.read(&req, |r| xml::<SharedServers>(r, ROOT)).await {
+        Ok(listed) => listed,
+        Err(PlexError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let Some(ss) = listed.shared.iter().find(|ss| ss.id == share.0) else {
+        return Ok(None);
+    };
+    match ss.all_libraries {
+        Some(true) => Ok(Some(Access::All)),
+        Some(false) => Ok(Some(Access::Libraries(
+            ss.sections
+                .iter()
+                .filter(|s| s.shared)
+                .map(|s| LibraryId(s.id))
+                .collect(),
+        ))),
+        None => Err(PlexError::Incomplete(format!(
+            "share {} does not say whether it has all libraries",
+            share.0
+        ))),
+    }
+}
+
 /// One server: 3 requests (`/api/users`, `shared_servers`, the catalogue), validated.
 pub(super) async fn read_server_sharing(
     t: &Transport,
@@ -438,7 +493,7 @@ pub(super) async fn read_server_sharing(
         shared_servers(t, &server.machine_id),
         catalogue(t, server)
     )?;
-    let (accounts, sharing) = join(&users, &shared, catalogue);
+    let (accounts, sharing) = join(&users, &shared, catalogue)?;
     validate::server_sharing(&sharing, &accounts)?;
     Ok((accounts, sharing))
 }
@@ -456,8 +511,8 @@ pub(super) async fn read_sharing(
         catalogue(t, source),
         catalogue(t, dest)
     )?;
-    let (mut accounts, source) = join(&users, &src_shared, src_cat);
-    let (dst_accounts, dest) = join(&users, &dst_shared, dst_cat);
+    let (mut accounts, source) = join(&users, &src_shared, src_cat)?;
+    let (dst_accounts, dest) = join(&users, &dst_shared, dst_cat)?;
     accounts.extend(dst_accounts);
     validate::server_sharing(&source, &accounts)?;
     validate::server_sharing(&dest, &accounts)?;
@@ -655,7 +710,7 @@ mod tests {
         let cat = to_catalogue(parse(CATALOGUE), &server_ref(), "GET /x").unwrap();
         let users: Users = parse(USERS);
         let shared: SharedServers = parse(SHARED);
-        let (accounts, sharing) = join(&users, &shared, cat);
+        let (accounts, sharing) = join(&users, &shared, cat).unwrap();
         validate::server_sharing(&sharing, &accounts).unwrap();
         assert_eq!(accounts.len(), 3);
         let kid = &accounts[&AccountId(8676063)];

@@ -63,6 +63,9 @@ impl std::fmt::Display for ApiFamily {
     }
 }
 
+/// Default for [`ClientOptions::max_body_bytes`]: 256 MiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 << 20;
+
 /// How to build a [`PlexClient`]. `Debug` redacts the token.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -81,6 +84,9 @@ pub struct ClientOptions {
     pub timeout: Duration,
     /// Bounded re-reads for transient, malformed or incomplete reads.
     pub read_retries: u32,
+    /// A larger answer is refused unread past this (a share list for 10,000 accounts is
+    /// about 25 MB).
+    pub max_body_bytes: usize,
 }
 
 impl ClientOptions {
@@ -96,6 +102,7 @@ impl ClientOptions {
             version: env!("CARGO_PKG_VERSION").to_string(),
             timeout: Duration::from_secs(30),
             read_retries: 3,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 }

@@ -5,7 +5,7 @@
 //! no URL built here carries it and every URL is safe to log.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,6 +134,11 @@ pub struct Transport {
     token: Option<SecretString>,
     pub read_retries: u32,
     requests: Arc<AtomicU64>,
+    /// Response body bytes received (benchmarks).
+    bytes_read: Arc<AtomicU64>,
+    max_body_bytes: usize,
+    /// plex.tv answered this transport's token with 401: it will not work again.
+    token_rejected: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -168,6 +173,22 @@ fn map_reqwest(e: reqwest::Error) -> PlexError {
     PlexError::Connection(msg)
 }
 
+/// Redirects followed per request.
+const MAX_REDIRECTS: usize = 5;
+
+/// A redirect keeps the request (and its `X-Plex-Token`) only on the same host and port, and
+/// never from https to http.
+fn may_follow(prev: &url::Url, next: &url::Url) -> bool {
+    let same_place = prev.host_str() == next.host_str()
+        && prev.port_or_known_default() == next.port_or_known_default();
+    let downgrade = prev.scheme() == "https" && next.scheme() != "https";
+    same_place && !downgrade
+}
+
+fn origin(u: &url::Url) -> String {
+    format!("{}://{}", u.scheme(), u.host_str().unwrap_or(""))
+}
+
 impl Transport {
     pub fn new(opts: &ClientOptions) -> Result<Self, PlexError> {
         if opts.client_identifier.trim().is_empty() {
@@ -181,6 +202,17 @@ impl Transport {
             .timeout(opts.timeout)
             .connect_timeout(opts.timeout)
             .user_agent(format!("{}/{}", opts.product, opts.version))
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let next = attempt.url().clone();
+                match attempt.previous().last() {
+                    _ if attempt.previous().len() > MAX_REDIRECTS => attempt.error("too many redirects"),
+                    Some(prev) if may_follow(prev, &next) => attempt.follow(),
+                    _ => attempt.error(format!(
+                        "refusing to follow a redirect to {} (the Plex token is only sent to the host it was meant for, over the same or a safer scheme)",
+                        origin(&next)
+                    )),
+                }
+            }))
             .build()
             .map_err(map_reqwest)?;
         let (plex_base, clients_base) = match &opts.base_url {
@@ -204,6 +236,9 @@ impl Transport {
             token: opts.token.clone(),
             read_retries: opts.read_retries,
             requests: Arc::new(AtomicU64::new(0)),
+            bytes_read: Arc::new(AtomicU64::new(0)),
+            max_body_bytes: opts.max_body_bytes,
+            token_rejected: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -219,7 +254,15 @@ impl Transport {
             token: Some(token),
             read_retries: self.read_retries,
             requests: self.requests.clone(),
+            bytes_read: self.bytes_read.clone(),
+            max_body_bytes: self.max_body_bytes,
+            token_rejected: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// plex.tv has rejected this transport's token (a 401 to an authenticated request).
+    pub fn token_rejected(&self) -> bool {
+        self.token_rejected.load(Ordering::Relaxed)
     }
 
     pub fn has_token(&self) -> bool {
@@ -228,6 +271,10 @@ impl Transport {
 
     pub fn request_count(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(Ordering::Relaxed)
     }
 
     fn url(&self, req: &Request) -> Result<url::Url, PlexError> {
@@ -272,6 +319,33 @@ impl Transport {
         Ok(h)
     }
 
+    /// The body, refused once it passes `max_body_bytes` (by its `Content-Length`, or as it
+    /// arrives): a runaway answer never fills the memory.
+    async fn capped_body(
+        &self,
+        mut resp: reqwest::Response,
+        endpoint: &str,
+    ) -> Result<Vec<u8>, PlexError> {
+        let cap = self.max_body_bytes;
+        let too_large = || PlexError::Rejected {
+            status: 0,
+            message: format!("the answer to {endpoint} is larger than {cap} bytes; not read"),
+        };
+        if resp.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(map_reqwest)? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        self.bytes_read
+            .fetch_add(body.len() as u64, Ordering::Relaxed);
+        Ok(body)
+    }
+
     /// Send once. `Ok` only for 2xx; every other status becomes its typed error.
     pub async fn send(&self, req: &Request) -> Result<Response, PlexError> {
         let url = self.url(req)?;
@@ -302,7 +376,7 @@ impl Transport {
                 .get(RETRY_AFTER)
                 .and_then(|v| v.to_str().ok()),
         );
-        let body = resp.bytes().await.map_err(map_reqwest)?.to_vec();
+        let body = self.capped_body(resp, &endpoint).await?;
         tracing::debug!(%endpoint, status, bytes = body.len(), "plex.tv answered");
         if (200..300).contains(&status) {
             Ok(Response {
@@ -312,7 +386,11 @@ impl Transport {
             })
         } else {
             let info = error_body::parse(content_type.as_deref(), &body);
-            Err(error_body::to_error(status, info, retry_after))
+            let e = error_body::to_error(status, info, retry_after);
+            if e == PlexError::BadToken && req.auth && self.token.is_some() {
+                self.token_rejected.store(true, Ordering::Relaxed);
+            }
+            Err(e)
         }
     }
 
@@ -520,6 +598,29 @@ pub fn xml<T: DeserializeOwned>(resp: &Response, root: &str) -> Result<T, PlexEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirects_stay_on_their_host_and_scheme() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        assert!(may_follow(&u("https://plex.tv/a"), &u("https://plex.tv/b")));
+        assert!(may_follow(
+            &u("http://127.0.0.1:8/a"),
+            &u("https://127.0.0.1:8/b")
+        ));
+        assert!(!may_follow(&u("https://plex.tv/a"), &u("http://plex.tv/b")));
+        assert!(!may_follow(
+            &u("https://plex.tv/a"),
+            &u("https://evil.example/b")
+        ));
+        assert!(!may_follow(
+            &u("https://plex.tv/a"),
+            &u("https://plex.tv:8443/b")
+        ));
+        assert!(may_follow(
+            &u("http://127.0.0.1:8/a"),
+            &u("http://127.0.0.1:8/b")
+        ));
+    }
 
     #[test]
     fn xml_completeness() {

@@ -169,8 +169,12 @@ struct SharedServer {
     deleted_at: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
     left_at: Option<String>,
-    #[serde(default, deserialize_with = "flag")]
-    all_libraries: bool,
+    /// `None` when plex.tv left it out: the share's access is then unknown (see
+    /// [`check_share_counts`]).
+    #[serde(default, deserialize_with = "flag_opt")]
+    all_libraries: Option<bool>,
+    #[serde(default, deserialize_with = "u64_opt")]
+    num_libraries: Option<u64>,
     #[serde(default, deserialize_with = "vec_or_null")]
     libraries: Vec<WireLibrary>,
     #[serde(default)]
@@ -251,7 +255,7 @@ fn account_of(
 }
 
 fn to_share(ss: &SharedServer, account: AccountId, state: ShareState) -> Share {
-    let access = if ss.all_libraries {
+    let access = if ss.all_libraries == Some(true) {
         Access::All
     } else {
         Access::Libraries(ss.libraries.iter().map(|l| LibraryId(l.id)).collect())
@@ -271,6 +275,40 @@ fn to_share(ss: &SharedServer, account: AccountId, state: ShareState) -> Share {
 
 fn live_on(ss: &SharedServer, mid: &str) -> bool {
     ss.machine_identifier.as_deref() == Some(mid) && !is_set(&ss.deleted_at) && !is_set(&ss.left_at)
+}
+
+/// A share that is not self-consistent cannot be the base of a union write: without
+/// `allLibraries` its access is unknown (reading it as an explicit list would turn an
+/// all-libraries share into a list), and an explicit share whose `numLibraries` disagrees with
+/// its `libraries` was cut short (a union with a partial list would drop libraries). Either is
+/// [`PlexError::Incomplete`]: read again, then refused. (`numLibraries` of an all-libraries share
+/// counts the server's libraries, not its list: not compared.)
+fn check_share_counts(lists: &ShareLists, server: &Server) -> Result<(), PlexError> {
+    let mid = server.machine_id.0.as_str();
+    let pending = lists.pending.iter().flat_map(|i| &i.shared_servers);
+    for ss in lists.accepted.iter().chain(pending) {
+        if !live_on(ss, mid) {
+            continue;
+        }
+        match (ss.all_libraries, ss.num_libraries) {
+            (None, _) => {
+                return Err(PlexError::Incomplete(format!(
+                    "share {} on {} does not say whether it has all libraries",
+                    ss.id, server.name
+                )))
+            }
+            (Some(false), Some(n)) if n != ss.libraries.len() as u64 => {
+                return Err(PlexError::Incomplete(format!(
+                    "share {} on {} counts {n} libraries but lists {}",
+                    ss.id,
+                    server.name,
+                    ss.libraries.len()
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// One server's shares out of the all-servers lists.
@@ -362,6 +400,7 @@ pub(super) async fn read_server_sharing(
     server: &ServerRef,
 ) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
     let (lists, catalogue) = all_of!(share_lists(t), catalogue(t, server))?;
+    check_share_counts(&lists, &catalogue)?;
     let (accounts, sharing) = select(&lists, catalogue);
     validate::server_sharing(&sharing, &accounts)?;
     Ok((accounts, sharing))
@@ -375,6 +414,8 @@ pub(super) async fn read_sharing(
 ) -> Result<SharingState, PlexError> {
     let (lists, src_cat, dst_cat) =
         all_of!(share_lists(t), catalogue(t, source), catalogue(t, dest))?;
+    check_share_counts(&lists, &src_cat)?;
+    check_share_counts(&lists, &dst_cat)?;
     let (mut accounts, source) = select(&lists, src_cat);
     let (dst_accounts, dest) = select(&lists, dst_cat);
     accounts.extend(dst_accounts);

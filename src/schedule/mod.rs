@@ -8,8 +8,10 @@
 //! guard around each pass).
 //!
 //! * **State** lives in the store: when each schedule was first seen (`armed_at`; occurrences
-//!   before it never count) and the last occurrence handled. An occurrence is marked handled
-//!   *before* it runs, so a crash never runs it twice.
+//!   before it never count) and the last occurrence handled. An occurrence is claimed (marked
+//!   handled by one conditional update) *before* it runs, so a crash never runs it twice and of
+//!   two schedulers on one database (two bot processes) exactly one runs it; the other does
+//!   nothing.
 //! * **Downtime:** occurrences that fell while no scheduler was running are run once, together,
 //!   when `catch_up` is set (the default), or skipped with a log line.
 //! * **Blast radius:** an `apply` run whose plan is over a `[limits]` blast-radius limit is
@@ -18,8 +20,9 @@
 //! * **Reads that look wrong** (far below a server's last good read, see
 //!   [`crate::guard::baseline`]) or incomplete plan nothing: [`Outcome::ReadLooksWrong`],
 //!   announced once, not at every occurrence that meets the same refusal.
-//! * **No overlap:** an `apply` run takes the destination's [`DestLocks`] (the same lock as a
-//!   manual apply). A busy destination defers the run to the next call, not skips it.
+//! * **No overlap:** an `apply` run takes the destination's [`DestLease`] (the same lease as a
+//!   manual apply, in any process). A busy destination defers the run to the next call, not
+//!   skips it.
 
 mod cron;
 
@@ -30,14 +33,17 @@ use chrono::{DateTime, Utc};
 
 pub use cron::{CronExpr, TimeZone};
 
-use crate::apply::{apply, ApplyError, ApplyJob, Busy, DestLocks, RunReport, WriteLimiter};
+use crate::apply::{
+    apply, holder_is_dead, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, RunReport,
+    WriteLimiter,
+};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::guard::{
     blast::source_accounts, check_limits, deep_check, read_sharing_checked, Baselines, DeepCheck,
     DeepCheckError, OverLimit, ReadLooksWrong,
 };
 use crate::plan::Plan;
-use crate::session::{Session, SessionError, TOKEN_REJECTED};
+use crate::session::{SessionError, SharedSession, TOKEN_REJECTED};
 use crate::store::{Store, StoreError, Trigger};
 
 /// How often [`run`] looks for due schedules (so a run starts at most this late).
@@ -134,7 +140,8 @@ impl ScheduledRun {
 pub struct Scheduler {
     config: Config,
     store: Store,
-    locks: DestLocks,
+    /// The process's one plex.tv session (shared with the bot's commands).
+    session: Arc<SharedSession>,
     limiter: Arc<WriteLimiter>,
     /// When this scheduler started: occurrences before it fell during downtime.
     started_at: DateTime<Utc>,
@@ -147,14 +154,14 @@ impl Scheduler {
     pub fn new(
         config: Config,
         store: Store,
-        locks: DestLocks,
+        session: Arc<SharedSession>,
         limiter: Arc<WriteLimiter>,
         started_at: DateTime<Utc>,
     ) -> Scheduler {
         Scheduler {
             config,
             store,
-            locks,
+            session,
             limiter,
             started_at,
             pass: tokio::sync::Mutex::new(()),
@@ -174,8 +181,9 @@ impl Scheduler {
             };
             let caught_up = due < self.started_at;
             if caught_up && !schedule.catch_up {
-                tracing::info!(schedule = %schedule.name, due = %due, "missed while sharesync was not running; skipped (catch_up = false)");
-                self.store.schedule_due_handled(&schedule.name, due)?;
+                if self.store.claim_schedule_due(&schedule.name, due)? {
+                    tracing::info!(schedule = %schedule.name, due = %due, "missed while sharesync was not running; skipped (catch_up = false)");
+                }
                 continue;
             }
             if let Some(run) = self.run_one(schedule, due, caught_up, now).await? {
@@ -212,51 +220,67 @@ impl Scheduler {
             next: schedule.cron.next_after(schedule.timezone, now),
             outcome,
         };
-        let handled = |store: &Store| store.schedule_due_handled(&schedule.name, due);
+        // `None`: another scheduler claimed this occurrence; this one does nothing.
+        let claim = |outcome: Outcome| -> Result<Option<ScheduledRun>, StoreError> {
+            Ok(self
+                .store
+                .claim_schedule_due(&schedule.name, due)?
+                .then(|| finish(outcome)))
+        };
         let failed = |reason: String| Outcome::Failed { reason };
 
         let Ok(pair) = self.config.pair(Some(&schedule.pair)) else {
-            handled(&self.store)?;
-            return Ok(Some(finish(failed(format!(
+            return claim(failed(format!(
                 "no pair is named '{}'; fix schedule '{}' in the config",
                 schedule.pair, schedule.name
-            )))));
+            )));
         };
-        let session = match Session::connect(&self.config, None).await {
-            Ok(s) => s,
-            Err(e) => {
-                handled(&self.store)?;
-                return Ok(Some(finish(failed(session_fix(&e)))));
+        let lease_settings = LeaseSettings::from_limits(&self.config.limits);
+        if schedule.mode == ScheduleMode::Apply {
+            // A destination another run holds: defer without signing in or reading plex.tv
+            // (the lease is taken for real below, once the servers are known).
+            if let Some(held) = self.store.leases()?.into_iter().find(|l| {
+                (l.dest.machine_id.0.eq_ignore_ascii_case(pair.dest.trim())
+                    || l.dest.name.trim().to_lowercase() == pair.dest.trim().to_lowercase())
+                    && !holder_is_dead(l, &lease_settings)
+            }) {
+                tracing::info!(schedule = %schedule.name, "deferred: {}", Busy::Held(Box::new(held)));
+                return Ok(None);
             }
+        }
+        let session = match self.session.get().await {
+            Ok(s) => s,
+            Err(e) => return claim(failed(session_fix(&e))),
         };
         let (source, dest) = match session.pair_servers(pair).await {
             Ok(servers) => servers,
-            Err(e) => {
-                handled(&self.store)?;
-                return Ok(Some(finish(failed(session_fix(&e)))));
+            Err(e) => return claim(failed(session_fix(&e))),
+        };
+        let trigger = Trigger::schedule(&schedule.name);
+        let lease = match schedule.mode {
+            ScheduleMode::Report | ScheduleMode::Check => None,
+            ScheduleMode::Apply => {
+                match DestLease::acquire(&self.store, &dest, &trigger, &lease_settings) {
+                    Ok(lease) => Some(lease),
+                    Err(Busy::Store(e)) => return Err(e),
+                    Err(busy) => {
+                        tracing::info!(schedule = %schedule.name, "deferred: {busy}");
+                        return Ok(None);
+                    }
+                }
             }
         };
-        let _lock = match schedule.mode {
-            ScheduleMode::Report | ScheduleMode::Check => None,
-            ScheduleMode::Apply => match self.locks.acquire(&self.store, &dest) {
-                Ok(lock) => Some(lock),
-                Err(Busy::Store(e)) => return Err(e),
-                Err(busy) => {
-                    tracing::info!(schedule = %schedule.name, "deferred: {busy}");
-                    return Ok(None);
-                }
-            },
-        };
-        handled(&self.store)?;
+        if !self.store.claim_schedule_due(&schedule.name, due)? {
+            return Ok(None);
+        }
         if schedule.mode == ScheduleMode::Check {
-            let by = Trigger::schedule(&schedule.name);
-            let outcome = match deep_check(&session.client, &self.store, &[source, dest], &by).await
-            {
-                Ok(check) => Outcome::Checked { check },
-                Err(DeepCheckError::Store(e)) => return Err(e),
-                Err(e) if e.is_token_rejected() => failed(TOKEN_REJECTED.into()),
-                Err(e) => failed(format!("{e}; the next occurrence will try again")),
-            };
+            let outcome =
+                match deep_check(&session.client, &self.store, &[source, dest], &trigger).await {
+                    Ok(check) => Outcome::Checked { check },
+                    Err(DeepCheckError::Store(e)) => return Err(e),
+                    Err(e) if e.is_token_rejected() => failed(TOKEN_REJECTED.into()),
+                    Err(e) => failed(format!("{e}; the next occurrence will try again")),
+                };
             return Ok(Some(finish(outcome)));
         }
         let options = pair.plan_options(vec![]);
@@ -295,7 +319,6 @@ impl Scheduler {
         if let Err(over) = check_limits(&plan, source_accounts(&state), &self.config.limits) {
             return Ok(Some(finish(Outcome::OverLimit { plan, over })));
         }
-        let trigger = Trigger::schedule(&schedule.name);
         let mut job = ApplyJob::new(
             &pair.name,
             &source,
@@ -306,6 +329,7 @@ impl Scheduler {
             &trigger,
         );
         job.limiter = Some(&self.limiter);
+        job.lease = lease.as_ref();
         let outcome = match apply(&session.client, &self.store, &job, |_| {}).await {
             Ok(report) => Outcome::Applied {
                 plan: plan.clone(),

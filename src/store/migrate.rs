@@ -24,13 +24,21 @@ const MIGRATIONS: &[Migration] = &[
         version: 3,
         sql: super::guard::SCHEMA_V3_GUARD_RAILS,
     },
+    Migration {
+        version: 4,
+        sql: super::lease::SCHEMA_V4_LEASE,
+    },
 ];
 
 /// The newest schema this build knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
+/// Bring the database to [`SCHEMA_VERSION`]. One `BEGIN IMMEDIATE` transaction that reads the
+/// version inside it: two processes opening a new data directory at once (the bot and a CLI)
+/// migrate it once; the second waits, then finds nothing to do.
 pub(super) fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreError> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
         return Err(StoreError::TooNew {
             path: shown.to_string(),
@@ -39,13 +47,12 @@ pub(super) fn migrate(conn: &mut Connection, shown: &str) -> Result<(), StoreErr
         });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
-        let tx = conn.transaction()?;
         tx.execute_batch(m.sql)?;
         // PRAGMA takes no bound parameters; the version is a constant of this build.
         tx.execute_batch(&format!("PRAGMA user_version = {}", m.version))?;
-        tx.commit()?;
         tracing::debug!(version = m.version, "database migrated");
     }
+    tx.commit()?;
     Ok(())
 }
 

@@ -5,6 +5,7 @@
 //! * `migrate.rs` — the ordered schema migrations (every concern appends its own).
 //! * `runs.rs`    — runs, per-account results and grants (the executor's record).
 //! * `guard.rs`   — each server's last good read and the deep checks (the guard rails).
+//! * `lease.rs`   — one lease per destination server: who may write to it now.
 //! * `plans.rs`   — plans waiting for an admin's button, member → Plex account links, and
 //!   schedule state.
 //!
@@ -13,6 +14,7 @@
 //! were authenticated.
 
 mod guard;
+mod lease;
 mod migrate;
 mod plans;
 mod runs;
@@ -25,6 +27,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
 pub use guard::DeepCheckRecord;
+pub use lease::{LeaseProcess, LeaseRecord, LeaseTake};
 pub use migrate::SCHEMA_VERSION;
 pub use plans::{Link, NewPlan, PlanStatus, ScheduleState, StoredPlan};
 pub use runs::{
@@ -50,6 +53,8 @@ pub enum StoreError {
     Sqlite(String),
     #[error("no run {0} in the record")]
     RunNotFound(RunId),
+    #[error("another process took over the destination {0} (this one looked dead to it); this run stopped")]
+    LeaseLost(String),
     #[error("the record holds a value this build cannot read ({0})")]
     Corrupt(String),
 }
@@ -87,6 +92,9 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
+        // It holds e-mail addresses: created owner-only. SQLite gives the -wal and -shm files
+        // it creates the database file's permissions.
+        create_private(path).map_err(|e| fail(e.to_string()))?;
         let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|e| fail(e.to_string()))?;
@@ -95,6 +103,13 @@ impl Store {
             .map_err(|e| fail(e.to_string()))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(fail(format!("cannot switch to WAL mode (got {mode})")));
+        }
+        // Files an older sharesync left readable by others are narrowed.
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            if file.exists() {
+                crate::session::make_private(&file).map_err(|e| fail(e.to_string()))?;
+            }
         }
         Self::finish_open(conn, &shown)
     }
@@ -132,6 +147,23 @@ impl Store {
         // A panic while holding the lock cannot leave SQLite half-written (every call is one
         // transaction), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Create `path` empty and owner-only if it does not exist (SQLite then opens it as a new
+/// database).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

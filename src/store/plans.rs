@@ -372,14 +372,16 @@ impl Store {
         }))
     }
 
-    /// Mark occurrence `due` of a schedule as handled (before running it, so a crash mid-run
-    /// does not run it twice).
-    pub fn schedule_due_handled(&self, name: &str, due: DateTime<Utc>) -> Result<(), StoreError> {
-        self.lock().execute(
-            "UPDATE schedule_state SET last_due = ?2 WHERE name = ?1",
-            params![name, time_text(due)],
-        )?;
-        Ok(())
+    /// Claim occurrence `due` of a schedule: mark it handled (before running it, so a crash
+    /// mid-run does not run it twice) unless it, or a later one, already is. One conditional
+    /// update, so of two schedulers on one database exactly one gets `true` and runs it.
+    pub fn claim_schedule_due(&self, name: &str, due: DateTime<Utc>) -> Result<bool, StoreError> {
+        let due = time_text(due);
+        Ok(self.lock().execute(
+            "UPDATE schedule_state SET last_due = ?2 \
+             WHERE name = ?1 AND (last_due IS NULL OR last_due < ?2)",
+            params![name, due],
+        )? > 0)
     }
 
     /// Record how a schedule's run went.

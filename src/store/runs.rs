@@ -294,6 +294,9 @@ pub struct GrantRecord {
     pub undone_by: Option<RunId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Found in place only by a later read (its request failed, or its run was cut off): it
+    /// may have been granted some other way, so undo leaves it.
+    pub unconfirmed: bool,
 }
 
 /// A run with its per-account results and grants.
@@ -369,7 +372,7 @@ fn run_from_row(row: &Row<'_>) -> rusqlite::Result<Result<RunRecord, StoreError>
 const GRANT_COLUMNS: &str =
     "id, run_id, account_id, account_name, server_machine_id, server_name, \
      share_id, library_id, library_title, action, state, reason, created_share, attempts, \
-     undone_by, created_at, updated_at";
+     undone_by, created_at, updated_at, unconfirmed";
 
 fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Result<GrantRecord, StoreError>> {
     let action: String = row.get(9)?;
@@ -397,33 +400,21 @@ fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Result<GrantRecord, StoreEr
             undone_by: row.get::<_, Option<i64>>(14)?.map(RunId),
             created_at: parse_time(&created)?,
             updated_at: parse_time(&updated)?,
+            unconfirmed: row.get(17)?,
         })
     };
     Ok(build())
 }
 
 impl Store {
-    /// Record the start of a run (status `running`).
+    /// Record the start of a run (status `running`) without a destination lease (the executor
+    /// starts its runs with [`Store::start_leased_run`]).
     pub fn start_run(&self, new: &NewRun<'_>) -> Result<RunId, StoreError> {
-        let now = now_text();
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO runs (kind, undo_of, pair, source_machine_id, source_name, \
-             dest_machine_id, dest_name, trigger, started_at, heartbeat_at, status) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'running')",
-            params![
-                new.kind.as_str(),
-                new.undo_of.map(|r| r.0),
-                new.pair,
-                new.source.machine_id.0,
-                new.source.name,
-                new.dest.machine_id.0,
-                new.dest.name,
-                new.trigger.as_str(),
-                now,
-            ],
-        )?;
-        Ok(RunId(conn.last_insert_rowid()))
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let run = insert_run(&tx, new)?;
+        tx.commit()?;
+        Ok(run)
     }
 
     /// Say the run is still alive (see [`super::ABANDONED_AFTER`]).
@@ -578,6 +569,22 @@ impl Store {
         Ok(())
     }
 
+    /// Mark grants as found in place without plex.tv confirming their request (see
+    /// [`GrantRecord::unconfirmed`]).
+    pub fn mark_unconfirmed(&self, ids: &[GrantId]) -> Result<(), StoreError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE grants SET unconfirmed = 1 WHERE id = ?1")?;
+            for id in ids {
+                update.execute(params![id.0])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Mark grants as removed by the undo run `by`.
     pub fn mark_undone(&self, ids: &[GrantId], by: RunId) -> Result<(), StoreError> {
         let now = now_text();
@@ -663,25 +670,6 @@ impl Store {
             )?;
         }
         Ok(stale.len())
-    }
-
-    /// A live run on `dest` (this process or another: the CLI beside the bot). A `running` row
-    /// whose process stopped touching it is not live (it is marked interrupted on next open).
-    pub fn run_in_progress_on(&self, dest: &MachineId) -> Result<Option<RunId>, StoreError> {
-        let cutoff = chrono::Duration::from_std(super::ABANDONED_AFTER)
-            .ok()
-            .and_then(|d| Utc::now().checked_sub_signed(d))
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        Ok(self
-            .lock()
-            .query_row(
-                "SELECT id FROM runs WHERE status = 'running' AND dest_machine_id = ?1
-                 AND heartbeat_at >= ?2 LIMIT 1",
-                params![dest.0, time_text(cutoff)],
-                |r| r.get(0),
-            )
-            .optional()?
-            .map(RunId))
     }
 
     /// The newest `limit` runs, newest first.
@@ -805,7 +793,34 @@ impl Store {
     }
 }
 
-fn close_intents(tx: &rusqlite::Transaction<'_>, run: RunId, now: &str) -> Result<(), StoreError> {
+pub(super) fn insert_run(
+    tx: &rusqlite::Transaction<'_>,
+    new: &NewRun<'_>,
+) -> Result<RunId, StoreError> {
+    tx.execute(
+        "INSERT INTO runs (kind, undo_of, pair, source_machine_id, source_name, \
+         dest_machine_id, dest_name, trigger, started_at, heartbeat_at, status) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, 'running')",
+        params![
+            new.kind.as_str(),
+            new.undo_of.map(|r| r.0),
+            new.pair,
+            new.source.machine_id.0,
+            new.source.name,
+            new.dest.machine_id.0,
+            new.dest.name,
+            new.trigger.as_str(),
+            now_text(),
+        ],
+    )?;
+    Ok(RunId(tx.last_insert_rowid()))
+}
+
+pub(super) fn close_intents(
+    tx: &rusqlite::Transaction<'_>,
+    run: RunId,
+    now: &str,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE grants SET state = 'interrupted', \
          reason = 'the run stopped before plex.tv answered; the request may or may not have landed', \

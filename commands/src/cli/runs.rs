@@ -10,7 +10,8 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sharesync::apply::{
-    apply, plan_undo, undo, ApplyError, ApplyJob, Progress, RunReport, UndoAction, UndoJob,
+    apply, holder_is_dead, plan_undo, undo, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings,
+    Progress, RunReport, UndoAction, UndoJob,
 };
 use sharesync::config::{Config, PairConfig};
 use sharesync::guard::OverLimit;
@@ -72,8 +73,42 @@ pub fn trigger() -> Trigger {
     Trigger::cli(&user)
 }
 
+/// Exit code when another run holds the destination (sysexits' EX_TEMPFAIL: try again later).
+pub const EXIT_BUSY: u8 = 75;
+
+/// The database, with the leases of processes that are gone ended first (their runs marked
+/// interrupted), so what it shows is true.
 pub fn open_store(config: &Config) -> Result<Store, Failure> {
-    Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))
+    let store = Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))?;
+    let lease = LeaseSettings::from_limits(&config.limits);
+    store
+        .end_dead_leases(&|l| holder_is_dead(l, &lease))
+        .map_err(|e| Failure(e.to_string()))?;
+    Ok(store)
+}
+
+/// Take `dest`'s lease for this command, or say who holds it (exit code [`EXIT_BUSY`]).
+fn take_lease(
+    config: &Config,
+    store: &Store,
+    dest: &ServerRef,
+    who: &Trigger,
+) -> Result<Result<DestLease, ExitCode>, Failure> {
+    match DestLease::acquire(
+        store,
+        dest,
+        who,
+        &LeaseSettings::from_limits(&config.limits),
+    ) {
+        Ok(lease) => Ok(Ok(lease)),
+        Err(Busy::Store(e)) => Err(Failure(e.to_string())),
+        Err(busy) => Ok(Err(busy_exit(&busy))),
+    }
+}
+
+fn busy_exit(busy: &Busy) -> ExitCode {
+    eprintln!("error: {busy}; nothing was written. Try again when it has finished.");
+    ExitCode::from(EXIT_BUSY)
 }
 
 fn server_ref(s: &sharesync::plan::ServerSummary) -> ServerRef {
@@ -110,6 +145,21 @@ pub async fn apply_file(config: Config, args: ApplyArgs) -> Result<ExitCode, Fai
             &plan.dest.machine_identifier,
         ),
     };
+    // The pair's options (aliases, exclusions) only mean something for its own servers.
+    let (source, dest) = session.pair_servers(&pair).await?;
+    let (planned_source, planned_dest) = (server_ref(&plan.source), server_ref(&plan.dest));
+    if source.machine_id != planned_source.machine_id || dest.machine_id != planned_dest.machine_id
+    {
+        return Err(Failure(format!(
+            "{} is a plan from {} to {}, but pair '{}' is {} to {}; nothing was written. Pass the plan's pair with --pair, or make a new plan.",
+            args.file.display(),
+            plan.source.name,
+            plan.dest.name,
+            pair.name,
+            source.name,
+            dest.name
+        )));
+    }
     // The approval covers the accounts the plan lists, so the fresh plan is made for them.
     let only: Vec<String> = plan
         .users
@@ -145,6 +195,11 @@ pub async fn apply_after_plan(
     let store = open_store(config)?;
     let (source, dest) = (server_ref(&plan.source), server_ref(&plan.dest));
     let trigger = trigger();
+    // Before the stale check reads: no other writer can change the destination under it.
+    let lease = match take_lease(config, &store, &dest, &trigger)? {
+        Ok(lease) => lease,
+        Err(busy) => return Ok(busy),
+    };
     let mut job = ApplyJob::new(
         &pair.name,
         &source,
@@ -155,6 +210,7 @@ pub async fn apply_after_plan(
         &trigger,
     );
     job.allow_over_limits = allow_large;
+    job.lease = Some(&lease);
     let display = Display::new(plan.summary.users_to_update);
     let result = apply(&session.client, &store, &job, |p| display.show(p)).await;
     display.finish();
@@ -186,6 +242,7 @@ pub async fn apply_after_plan(
             plan.source.name
         ))),
         Err(ApplyError::OverLimit(over)) => Err(Failure(over_limit_message(&over))),
+        Err(ApplyError::Busy(busy)) => Ok(busy_exit(&busy)),
         Err(e @ ApplyError::TokenRejected { run: Some(run) }) => Err(Failure(format!(
             "{e} (run {run} stopped; `sharesync runs {run}` shows what was done)"
         ))),
@@ -217,6 +274,17 @@ fn exit_for(report: &RunReport) -> ExitCode {
 pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failure> {
     let (config, session, _sandbox) = connect(config, &args.auth).await?;
     let store = open_store(&config)?;
+    let trigger = trigger();
+    // Before the preview's read, held through the removal: nothing else writes meanwhile.
+    let dest = match store.run(args.run) {
+        Ok(detail) => detail.run.dest,
+        Err(StoreError::RunNotFound(run)) => return Err(missing_run(&config, run)),
+        Err(e) => return Err(Failure(e.to_string())),
+    };
+    let lease = match take_lease(&config, &store, &dest, &trigger)? {
+        Ok(lease) => lease,
+        Err(busy) => return Ok(busy),
+    };
     let preview = plan_undo(&session.client, &store, args.run)
         .await
         .map_err(|e| match e {
@@ -275,12 +343,18 @@ pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failur
             return Ok(ExitCode::SUCCESS);
         }
     }
-    let trigger = trigger();
-    let job = UndoJob::new(args.run, &config.limits, &trigger);
+    let mut job = UndoJob::new(args.run, &config.limits, &trigger);
+    job.lease = Some(&lease);
+    job.confirmed = Some(&preview);
     let display = Display::new(preview.accounts.len());
     let result = undo(&session.client, &store, &job, |p| display.show(p)).await;
     display.finish();
-    let report = result.map_err(|e| Failure(e.to_string()))?;
+    let report = result.map_err(|e| match e {
+        ApplyError::UndoChanged { run, .. } => Failure(format!(
+            "{e}: the servers changed while you were confirming. Run `sharesync undo {run}` again to see what it would remove now."
+        )),
+        e => Failure(e.to_string()),
+    })?;
     print!("{}", render_report(&report, "removed"));
     Ok(exit_for(&report))
 }

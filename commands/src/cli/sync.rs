@@ -90,7 +90,8 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
     }
     if let Some(path) = &args.save_plan {
         let json = serde_json::to_string_pretty(&plan)?;
-        std::fs::write(path, json + "\n")
+        // It holds e-mail addresses: owner-only, like the database.
+        sharesync::session::write_private_file(path, (json + "\n").as_bytes())
             .map_err(|e| Failure(format!("cannot write {}: {e}", path.display())))?;
     }
     if args.json {

@@ -1,5 +1,6 @@
-//! Confirm → stale check → run. One run at a time per destination: an in-process lock plus the
-//! store's `open → applying` transition (so a double press, or two admins, start one run only).
+//! Confirm → stale check → run. One run at a time per destination: the destination's SQLite lease
+//! (shared with every other process on the database), taken at the press, plus the store's
+//! `open → applying` transition (so a double press, or two admins, start one run only).
 //! Progress and the final result are written by editing the channel message, which keeps working
 //! after the interaction token's 15 minutes.
 
@@ -14,7 +15,7 @@ use super::commands::plan_context;
 use super::errors::{redact, Error};
 use super::render::{self, ResultLine};
 use super::Data;
-use sharesync::apply::{apply, ApplyError, ApplyJob, Progress};
+use sharesync::apply::{apply, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, Progress};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::store::{NewPlan, PlanStatus, StoredPlan, Trigger};
 
@@ -48,10 +49,22 @@ pub async fn confirm(
         name: stored.plan.dest.name.clone(),
         machine_id: MachineId(stored.plan.dest.machine_identifier.clone()),
     };
-    let lock = match data.locks.acquire(&data.store, &dest) {
-        Ok(lock) => lock,
+    let who = Trigger::discord(press.user.id.get());
+    // Taken before the stale check and held until the run is verified and recorded.
+    let lease = match DestLease::acquire(
+        &data.store,
+        &dest,
+        &who,
+        &LeaseSettings::from_limits(&data.config.limits),
+    ) {
+        Ok(lease) => lease,
+        Err(Busy::Store(e)) => return Err(e.into()),
         Err(busy) => {
-            refuse(busy.to_string()).await?;
+            refuse(format!(
+                "{}. Wait for it to finish, then press again.",
+                capitalized(&busy.to_string())
+            ))
+            .await?;
             return Ok(());
         }
     };
@@ -101,26 +114,60 @@ pub async fn confirm(
     let guard = data.in_flight.clone().read_owned().await;
     let (data, http) = (data.clone(), ctx.http.clone());
     let message = (press.channel_id, press.message.id);
-    let who = Trigger::discord(press.user.id.get());
-    tokio::spawn(async move {
+    let (store, plan_id, http_after) = (data.store.clone(), stored.id.clone(), http.clone());
+    let run = tokio::spawn(async move {
         let _guard = guard;
-        let _lock = lock;
-        run_and_report(&data, &http, message, &who, stored).await;
+        run_and_report(&data, &http, message, &who, &lease, stored).await;
     });
+    // A panic in the run must not leave the plan `applying` (that blocks Confirm on its
+    // destination until a restart): the plan is marked failed and the message says so. The
+    // lease and the run's record are released and marked by their own drops.
+    tokio::spawn(on_panic(run, async move {
+        let _ = store.transition_plan(&plan_id, PlanStatus::Applying, PlanStatus::Failed);
+        let page = render::notice(
+            "Apply failed",
+            "The run stopped on an internal error; `/sync-status` and `sharesync runs` show what was written. Plan again to continue.",
+            false,
+        );
+        let _ = edit_message(&http_after, message.0, message.1, &page).await;
+    }));
     Ok(())
 }
 
-/// Apply a stored plan (already moved to `applying`, its destination locked), editing
+/// Wait for `task`; if it panicked, log it and run `cleanup`.
+pub async fn on_panic(
+    task: tokio::task::JoinHandle<()>,
+    cleanup: impl std::future::Future<Output = ()>,
+) {
+    if let Err(e) = task.await {
+        if e.is_panic() {
+            tracing::error!("an apply task panicked; its plan is marked failed");
+            cleanup.await;
+        }
+    }
+}
+
+/// "another run …" → "Another run …".
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Apply a stored plan (already moved to `applying`, its destination leased), editing
 /// `message` with progress and the result. Errors end up in the message, never lost.
 pub async fn run_and_report(
     data: &Data,
     http: &Arc<serenity::Http>,
     message: (serenity::ChannelId, serenity::MessageId),
     who: &Trigger,
+    lease: &DestLease,
     stored: StoredPlan,
 ) {
     let id = stored.id.clone();
-    if let Err(e) = run(data, http, message, who, stored).await {
+    if let Err(e) = run(data, http, message, who, lease, stored).await {
         let text = redact(&e.to_string(), &data.secrets);
         tracing::warn!(plan = %id, "apply failed: {text}");
         let _ = data
@@ -143,6 +190,7 @@ async fn run(
     http: &Arc<serenity::Http>,
     (channel, message): (serenity::ChannelId, serenity::MessageId),
     who: &Trigger,
+    lease: &DestLease,
     stored: StoredPlan,
 ) -> Result<(), Error> {
     let pair = data
@@ -175,6 +223,7 @@ async fn run(
     job.limiter = Some(&data.limiter);
     // The admin pressed Confirm on a page that named any limit the plan goes over.
     job.allow_over_limits = true;
+    job.lease = Some(lease);
 
     // Progress: the executor reports through a callback; a separate task edits the message at
     // most every PROGRESS_EVERY with the latest state.
@@ -281,6 +330,27 @@ async fn run(
             );
             edit_message(http, channel, message, &page).await?;
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    #[tokio::test]
+    async fn a_panicking_task_runs_the_cleanup_and_a_finished_one_does_not() {
+        for panics in [true, false] {
+            let cleaned = Arc::new(AtomicBool::new(false));
+            let flag = cleaned.clone();
+            let task = tokio::spawn(async move {
+                if panics {
+                    panic!("boom");
+                }
+            });
+            super::on_panic(task, async move { flag.store(true, Ordering::SeqCst) }).await;
+            assert_eq!(cleaned.load(Ordering::SeqCst), panics);
         }
     }
 }

@@ -24,10 +24,10 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
-use sharesync::apply::{DestLocks, WriteLimiter};
+use sharesync::apply::{holder_is_dead, LeaseSettings, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::schedule::{Clock, Scheduler, SystemClock};
-use sharesync::session::{Session, SessionError};
+use sharesync::session::{Session, SessionError, SharedSession};
 use sharesync::store::{Store, StoreError};
 
 use checks::Policy;
@@ -186,8 +186,8 @@ pub struct BotState {
     pub store: Store,
     /// Texts that must never be shown or logged (tokens).
     pub secrets: Vec<String>,
-    /// One run per destination, shared by buttons and schedules.
-    pub locks: DestLocks,
+    /// The process's one plex.tv sign-in, shared by commands, buttons and schedules.
+    pub session: Arc<SharedSession>,
     /// One write budget for every run of this process (they share one plex.tv token).
     pub limiter: Arc<WriteLimiter>,
     /// Applies in flight, so shutdown can let them finish.
@@ -199,10 +199,10 @@ pub struct BotState {
 pub type Data = Arc<BotState>;
 
 impl BotState {
-    /// A signed-in session without any prompt (a bot cannot ask for a two-factor code; it
-    /// takes `plex.mfa_code` when username and password are used).
-    pub async fn session(&self) -> Result<Session, SessionError> {
-        Session::connect(&self.config, None).await
+    /// The process's signed-in session: signed in once, without any prompt (a bot cannot ask
+    /// for a two-factor code; it takes `plex.mfa_code` when username and password are used).
+    pub async fn session(&self) -> Result<Arc<Session>, SessionError> {
+        self.session.get().await
     }
 }
 
@@ -274,14 +274,18 @@ pub async fn start_with_clock(
     if interrupted > 0 {
         tracing::warn!("{interrupted} plan(s) were being applied when the bot last stopped; marked failed (see /sync-status)");
     }
+    let lease = LeaseSettings::from_limits(&config.limits);
+    for dead in store.end_dead_leases(&|l| holder_is_dead(l, &lease))? {
+        tracing::warn!(dest = %dead.dest.name, "a run on {} was cut off (its process stopped); marked interrupted", dead.dest.name);
+    }
     let limiter = Arc::new(WriteLimiter::new(&config.limits));
-    let locks = DestLocks::default();
+    let session = Arc::new(SharedSession::new(config.clone()));
     let schedules = (!config.schedules.is_empty()).then(|| {
         Arc::new(scheduled::Schedules {
             scheduler: Scheduler::new(
                 config.clone(),
                 store.clone(),
-                locks.clone(),
+                session.clone(),
                 limiter.clone(),
                 clock.now(),
             ),
@@ -293,7 +297,7 @@ pub async fn start_with_clock(
         settings: settings.clone(),
         config,
         store,
-        locks,
+        session,
         limiter,
         in_flight: Arc::new(tokio::sync::RwLock::new(())),
         accounts: tokio::sync::Mutex::new(None),

@@ -252,8 +252,26 @@ pub fn outcome_label(o: Outcome) -> &'static str {
     }
 }
 
+/// A name that is an e-mail address (a friend without a username or title), as a
+/// channel-visible embed shows it: the local part's first character and the domain
+/// (`a…@example.com`). Anything else is unchanged. Downloads keep the full address.
+pub fn mask_email(name: &str) -> String {
+    let trimmed = name.trim();
+    match trimmed.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && domain.contains('.')
+                && !trimmed.contains(char::is_whitespace) =>
+        {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}…@{domain}")
+        }
+        _ => name.to_string(),
+    }
+}
+
 fn account_line(u: &PlannedAccount) -> String {
-    let name = escape(&u.display_name());
+    let name = escape(&mask_email(&u.display_name()));
     let detail = if !u.add.is_empty() {
         format!(
             " + {}",
@@ -638,7 +656,13 @@ pub fn run_page(
             lines: lines
                 .iter()
                 .filter(|l| !l.ok)
-                .map(|l| format!("• **{}** — {}", escape(&l.name), escape(&l.detail)))
+                .map(|l| {
+                    format!(
+                        "• **{}** — {}",
+                        escape(&mask_email(&l.name)),
+                        escape(&l.detail)
+                    )
+                })
                 .collect(),
         },
         Group {
@@ -646,7 +670,13 @@ pub fn run_page(
             lines: lines
                 .iter()
                 .filter(|l| l.ok)
-                .map(|l| format!("• **{}** + {}", escape(&l.name), escape(&l.detail)))
+                .map(|l| {
+                    format!(
+                        "• **{}** + {}",
+                        escape(&mask_email(&l.name)),
+                        escape(&l.detail)
+                    )
+                })
                 .collect(),
         },
     ];
@@ -780,27 +810,28 @@ pub fn read_looks_wrong(title: &str, text: &str, wrong: &ReadLooksWrong) -> Page
     page
 }
 
+/// A cell a spreadsheet will not evaluate: a leading = + - @, tab or carriage return (OWASP's
+/// list for CSV injection) gets a `'` in front.
 fn csv_field(s: &str) -> String {
-    // A leading = + - @ would make a spreadsheet evaluate the cell.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
+/// CSV through the `csv` crate (quoting of commas, quotes, newlines and carriage returns).
 fn csv_rows<const N: usize>(header: &str, rows: impl Iterator<Item = [String; N]>) -> String {
-    let mut out = format!("{header}\n");
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to memory only fails on a bug in the writer; the rows are text.
+    let _ = out.write_record(header.split(','));
     for row in rows {
-        out.push_str(&row.map(|c| csv_field(&c)).join(","));
-        out.push('\n');
+        let _ = out.write_record(row.iter().map(|c| csv_field(c)));
     }
-    out
+    let bytes = out.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// A run's results as CSV: one row per account it had to change.
@@ -913,6 +944,25 @@ mod tests {
             .iter()
             .flat_map(|f| f.value.lines().map(str::to_string).collect::<Vec<_>>())
             .collect()
+    }
+
+    #[test]
+    fn e_mail_names_are_masked_in_embeds_but_not_in_the_csv() {
+        let mut by_mail = account(1, Outcome::Grant, "x".into(), vec!["TV Shows".into()]);
+        by_mail.username = None;
+        by_mail.title = "alice.smith@example.com".into();
+        by_mail.email = Some("alice.smith@example.com".into());
+        let plan = plan_of(vec![by_mail], vec![], "a", "b");
+        let text = names(&plan_page(&plan, &ctx(), 0)).join("\n");
+        // (`escape` puts a zero-width space after the @ so it never mentions anyone.)
+        assert!(
+            text.contains("a…@") && text.contains("example.com"),
+            "{text}"
+        );
+        assert!(!text.contains("alice.smith"), "{text}");
+        assert!(plan_csv(&plan).contains("alice.smith@example.com"));
+        assert_eq!(mask_email("bob"), "bob");
+        assert_eq!(mask_email("not an@address.com"), "not an@address.com");
     }
 
     #[test]
@@ -1031,6 +1081,28 @@ mod tests {
         let row = csv.lines().nth(1).unwrap();
         assert!(row.starts_with("1,\"'=cmd,x\","), "{row}");
         assert!(row.contains("\"A \"\"B\"\"\""), "{row}");
+    }
+
+    #[test]
+    fn csv_defuses_tab_and_carriage_return_and_reads_back_as_written() {
+        let names = ["\tcmd", "\rcmd", "a\r\nb", "x\ty", "plain"];
+        let plan = plan_of(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| account(i as u64 + 1, Outcome::Grant, n.to_string(), vec![]))
+                .collect(),
+            vec![],
+            "a",
+            "b",
+        );
+        let text = plan_csv(&plan);
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let titles: Vec<String> = reader
+            .records()
+            .map(|r| r.unwrap()[3].to_string())
+            .collect();
+        assert_eq!(titles, ["'\tcmd", "'\rcmd", "a\r\nb", "x\ty", "plain"]);
     }
 
     fn arb_plan() -> impl Strategy<Value = Plan> {
