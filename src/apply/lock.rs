@@ -124,6 +124,13 @@ pub fn holder_is_dead(lease: &LeaseRecord, settings: &LeaseSettings) -> bool {
     silent > settings.timeout
 }
 
+/// End the leases of holders that are gone, marking their runs interrupted (before showing runs,
+/// so a dead run is never shown `running`).
+pub fn end_dead_leases(store: &Store, limits: &Limits) -> Result<Vec<LeaseRecord>, StoreError> {
+    let settings = LeaseSettings::from_limits(limits);
+    store.end_dead_leases(&|l| holder_is_dead(l, &settings))
+}
+
 /// The lease on one destination, held until dropped (which releases it).
 #[derive(Debug)]
 pub struct DestLease {

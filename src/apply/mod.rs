@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use limiter::WriteLimiter;
-pub use lock::{holder_is_dead, this_process, Busy, DestLease, LeaseSettings};
+pub use lock::{end_dead_leases, holder_is_dead, this_process, Busy, DestLease, LeaseSettings};
 pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 

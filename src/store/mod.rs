@@ -98,9 +98,25 @@ impl Store {
         let conn = Connection::open(path).map_err(|e| fail(e.to_string()))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|e| fail(e.to_string()))?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| fail(e.to_string()))?;
+        // Switching a new file to WAL needs it to itself for a moment, and SQLite does not wait
+        // for that on its own: another process opening the same new data directory at the same
+        // time (the bot and a CLI) answers "locked", so wait a little and try again.
+        let mut tries = 0;
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if tries < 100
+                        && matches!(
+                            e.code,
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        ) =>
+                {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other.map_err(|e| fail(e.to_string()))?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(fail(format!("cannot switch to WAL mode (got {mode})")));
         }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use sharesync::apply::{
-    apply, holder_is_dead, plan_undo, undo, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings,
+    apply, end_dead_leases, plan_undo, undo, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings,
     Progress, RunReport, UndoAction, UndoJob,
 };
 use sharesync::config::{Config, PairConfig};
@@ -80,10 +80,7 @@ pub const EXIT_BUSY: u8 = 75;
 /// interrupted), so what it shows is true.
 pub fn open_store(config: &Config) -> Result<Store, Failure> {
     let store = Store::open(config.database_file()).map_err(|e| Failure(e.to_string()))?;
-    let lease = LeaseSettings::from_limits(&config.limits);
-    store
-        .end_dead_leases(&|l| holder_is_dead(l, &lease))
-        .map_err(|e| Failure(e.to_string()))?;
+    end_dead_leases(&store, &config.limits).map_err(|e| Failure(e.to_string()))?;
     Ok(store)
 }
 

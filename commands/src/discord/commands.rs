@@ -461,6 +461,8 @@ pub async fn sync_status(ctx: Context<'_>) -> Result<(), Error> {
                 .join("\n")
         },
     ));
+    // A run whose process is gone is shown interrupted, not running.
+    sharesync::apply::end_dead_leases(&data.store, &data.config.limits)?;
     let runs = data.store.runs(5)?;
     fields.push((
         "Last runs".into(),

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
-use sharesync::apply::{holder_is_dead, LeaseSettings, WriteLimiter};
+use sharesync::apply::{end_dead_leases, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::schedule::{Clock, Scheduler, SystemClock};
 use sharesync::session::{Session, SessionError, SharedSession};
@@ -274,8 +274,7 @@ pub async fn start_with_clock(
     if interrupted > 0 {
         tracing::warn!("{interrupted} plan(s) were being applied when the bot last stopped; marked failed (see /sync-status)");
     }
-    let lease = LeaseSettings::from_limits(&config.limits);
-    for dead in store.end_dead_leases(&|l| holder_is_dead(l, &lease))? {
+    for dead in end_dead_leases(&store, &config.limits)? {
         tracing::warn!(dest = %dead.dest.name, "a run on {} was cut off (its process stopped); marked interrupted", dead.dest.name);
     }
     let limiter = Arc::new(WriteLimiter::new(&config.limits));
