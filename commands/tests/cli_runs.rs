@@ -424,7 +424,7 @@ fn two_applies_at_once_one_writes_and_the_other_exits_busy() {
     // far longer than the two processes' start-up can differ on a loaded machine.
     let spawn = || {
         process(&fake, &dir)
-            .args(["sync", "--apply"])
+            .args(["sync", "--apply", "--allow-large"])
             .env("SHARESYNC_LIMITS__CONCURRENCY", "1")
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -470,7 +470,7 @@ fn a_killed_apply_is_interrupted_and_the_rerun_converges() {
     let dir = tempfile::tempdir().unwrap();
     let before = fake.sandbox.world();
     let mut child = process(&fake, &dir)
-        .args(["sync", "--apply"])
+        .args(["sync", "--apply", "--allow-large"])
         .env("SHARESYNC_LIMITS__CONCURRENCY", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -486,7 +486,7 @@ fn a_killed_apply_is_interrupted_and_the_rerun_converges() {
     assert_eq!(runs[0]["status"], "interrupted", "{:?}", runs[0]);
 
     fake.sandbox.set_latency(Duration::ZERO);
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply", "--allow-large"]));
     assert!(ok, "{out}\n{err}");
     assert!(writes(&fake) > written_before_kill);
     let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--json"]));
@@ -525,13 +525,18 @@ fn undo_during_an_apply_is_refused() {
         .find(|u| u["outcome"] == "grant")
         .unwrap()["account_id"]
         .to_string();
-    let (ok, out, err) =
-        run(sharesync(&fake, &dir).args(["sync", "--apply", "--only-user", &first]));
+    let (ok, out, err) = run(sharesync(&fake, &dir).args([
+        "sync",
+        "--apply",
+        "--allow-large",
+        "--only-user",
+        &first,
+    ]));
     assert!(ok, "{out}\n{err}");
 
     fake.sandbox.set_latency(Duration::from_millis(100));
     let mut apply = process(&fake, &dir)
-        .args(["sync", "--apply"])
+        .args(["sync", "--apply", "--allow-large"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -701,7 +701,7 @@ fn expectation(command: &str) -> Expect {
         "sharesync doctor" => Expect::Prints("ok    plex token"),
         "sharesync doctor --deep" => Expect::Prints("v2 and legacy agree"),
         "sharesync schedules" => Expect::Prints("No schedules"),
-        "sharesync runs" | "sharesync runs [RUN]" => Expect::Prints("#1"),
+        "sharesync runs" | "sharesync runs [RUN]" | "sharesync runs RUN" => Expect::Prints("#1"),
         "sharesync apply FILE" => Expect::Prints("Applying "),
         "sharesync sync --json" => Expect::Prints("\"schema\": 1"),
         c if c.starts_with("sharesync sync") => Expect::Prints("Summary:"),
