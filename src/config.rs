@@ -27,6 +27,10 @@ pub enum ConfigError {
     Invalid { key: String, reason: String },
     #[error("environment variable {var} is invalid: {reason}")]
     Env { var: String, reason: String },
+    #[error(
+        "cannot read the working directory: {reason}; run sharesync from a directory that exists"
+    )]
+    WorkingDir { reason: String },
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -45,6 +49,31 @@ pub enum ConfigNotice {
     /// No data_dir is set and the working directory holds an earlier version's store: it is used.
     #[error("using the store in {} (where earlier versions kept it); to keep it there set data_dir = \"{}\" or SHARESYNC_DATA_DIR, or move the directory to {}", legacy.display(), legacy.display(), default.display())]
     LegacyDataDir { legacy: PathBuf, default: PathBuf },
+    /// No data_dir is set and there is no home directory to find the platform's data directory.
+    #[error("no home directory (HOME is not set and the user has none), so the store is in {}; set data_dir or SHARESYNC_DATA_DIR to keep it elsewhere", dir.display())]
+    NoHomeDataDir { dir: PathBuf },
+}
+
+/// The directories loading depends on: what relative paths are relative to, and where the
+/// platform keeps a user's data. A parameter so tests do not depend on where they run.
+#[derive(Debug, Clone)]
+pub struct Directories {
+    pub working: PathBuf,
+    /// `$XDG_DATA_HOME`, `~/.local/share`, …; None with no home directory at all.
+    pub platform_data: Option<PathBuf>,
+}
+
+impl Directories {
+    /// This process's working directory and the platform's data directory.
+    pub fn of_process() -> Result<Directories, ConfigError> {
+        let working = std::env::current_dir().map_err(|e| ConfigError::WorkingDir {
+            reason: e.to_string(),
+        })?;
+        Ok(Directories {
+            working,
+            platform_data: dirs::data_dir(),
+        })
+    }
 }
 
 /// The top-level keys that are not sections: the only ones a `SHARESYNC_<KEY>` variable sets.
@@ -89,21 +118,34 @@ pub struct Config {
 }
 
 /// The platform's data directory for a user: `$XDG_DATA_HOME/sharesync`, else
-/// `~/.local/share/sharesync` (macOS and Windows: their own); `data` only with no home at all.
+/// `~/.local/share/sharesync` (macOS and Windows: their own); `./data` only with no home at all.
+/// [`Config::load`] replaces it (with a notice when there is no home).
 pub fn default_data_dir() -> PathBuf {
     dirs::data_dir()
         .map(|d| d.join("sharesync"))
-        .unwrap_or_else(|| PathBuf::from(LEGACY_DATA_DIR))
+        .unwrap_or_else(|| {
+            std::env::current_dir()
+                .unwrap_or_default()
+                .join(LEGACY_DATA_DIR)
+        })
 }
 
 /// The data directory when none is configured: an earlier version's `./data` store if there is
-/// one (with a notice), else the platform's data directory.
-fn unconfigured_data_dir(notices: &mut Vec<ConfigNotice>) -> PathBuf {
-    let default = default_data_dir();
-    let legacy = std::env::current_dir()
-        .map(|cwd| cwd.join(LEGACY_DATA_DIR))
-        .unwrap_or_else(|_| PathBuf::from(LEGACY_DATA_DIR));
-    if legacy != default && legacy.join(DATABASE_FILE).is_file() {
+/// one (with a notice), else the platform's data directory, else (no home) `./data`, absolute.
+fn unconfigured_data_dir(dirs: &Directories, notices: &mut Vec<ConfigNotice>) -> PathBuf {
+    let legacy = dirs.working.join(LEGACY_DATA_DIR);
+    let Some(platform) = &dirs.platform_data else {
+        notices.push(ConfigNotice::NoHomeDataDir {
+            dir: legacy.clone(),
+        });
+        return legacy;
+    };
+    let default = platform.join("sharesync");
+    // `login` and a dry run write only the token and the client identifier: those are a store too.
+    let is_store = [DATABASE_FILE, TOKEN_FILE, CLIENT_ID_FILE]
+        .iter()
+        .any(|f| legacy.join(f).is_file());
+    if legacy != default && is_store {
         notices.push(ConfigNotice::LegacyDataDir {
             legacy: legacy.clone(),
             default,
@@ -114,6 +156,8 @@ fn unconfigured_data_dir(notices: &mut Vec<ConfigNotice>) -> PathBuf {
 }
 
 const DATABASE_FILE: &str = "sharesync.sqlite";
+const TOKEN_FILE: &str = "plex-token";
+const CLIENT_ID_FILE: &str = "client-identifier";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -363,11 +407,27 @@ const ENV_PREFIX: &str = "SHARESYNC_";
 impl Config {
     /// Load `path` (or `sharesync.toml` if it exists when `path` is None), then the environment.
     pub fn load(path: Option<&Path>, env: &dyn Env) -> Result<Config, ConfigError> {
+        Config::load_in(path, env, &Directories::of_process()?)
+    }
+
+    /// [`Config::load`] with the given directories. A relative `data_dir` is relative to the
+    /// config file's directory when the file sets it (so every command finds the same store
+    /// wherever it runs), to the working directory when the environment does.
+    pub fn load_in(
+        path: Option<&Path>,
+        env: &dyn Env,
+        dirs: &Directories,
+    ) -> Result<Config, ConfigError> {
         let (file, text) = match path {
-            Some(p) => (p.to_path_buf(), Some(read(p)?)),
+            Some(p) => (p.to_path_buf(), Some(read(&dirs.working.join(p))?)),
             None => {
                 let p = PathBuf::from(DEFAULT_CONFIG_FILE);
-                let text = if p.exists() { Some(read(&p)?) } else { None };
+                let full = dirs.working.join(&p);
+                let text = if full.exists() {
+                    Some(read(&full)?)
+                } else {
+                    None
+                };
                 (p, text)
             }
         };
@@ -385,7 +445,17 @@ impl Config {
         let data_dir_set = table.contains_key("data_dir");
         let mut config = deserialize(table, &from_env)?;
         if !data_dir_set {
-            config.data_dir = unconfigured_data_dir(&mut notices);
+            config.data_dir = unconfigured_data_dir(dirs, &mut notices);
+        } else if config.data_dir.is_relative() {
+            let base = match from_env.contains_key("data_dir") {
+                true => dirs.working.clone(),
+                false => dirs
+                    .working
+                    .join(&file)
+                    .parent()
+                    .map_or_else(|| dirs.working.clone(), Path::to_path_buf),
+            };
+            config.data_dir = base.join(&config.data_dir);
         }
         config.notices = notices;
         config.validate()?;
@@ -514,10 +584,10 @@ impl Config {
     }
 
     pub fn token_file(&self) -> PathBuf {
-        self.data_dir.join("plex-token")
+        self.data_dir.join(TOKEN_FILE)
     }
     pub fn client_id_file(&self) -> PathBuf {
-        self.data_dir.join("client-identifier")
+        self.data_dir.join(CLIENT_ID_FILE)
     }
     pub fn database_file(&self) -> PathBuf {
         self.data_dir.join(DATABASE_FILE)
