@@ -229,7 +229,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 pub async fn connect(
     mut config: Config,
     auth: &AuthArgs,
-) -> Result<(Config, Session, Option<sharesync::sandbox::Sandbox>), Failure> {
+) -> Result<(Config, Session, Option<sandbox::SandboxRun>), Failure> {
     let sandbox = if auth.sandbox {
         Some(sandbox::start(&mut config, auth.scenario.as_deref()).await?)
     } else {
