@@ -43,9 +43,10 @@ fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
 /// Something about the configuration a person should know, which does not stop sharesync.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigNotice {
-    /// A `SHARESYNC_<WORD>` variable that is no config key: ignored.
-    #[error("environment variable {var} is not a sharesync setting and is ignored; the known ones are {} and SHARESYNC_<SECTION>__<KEY> for the sections {} (e.g. SHARESYNC_LIMITS__CONCURRENCY)", env_names(TOP_LEVEL_ENV_KEYS), SECTIONS.join(", "))]
-    UnknownVariable { var: String },
+    /// A `SHARESYNC_<WORD>` variable that is no config key: ignored. `front_end` are the ones
+    /// the front end reads itself ([`Env::front_end_variables`]), also listed as known.
+    #[error("environment variable {var} is not a sharesync setting and is ignored; the known ones are {} and SHARESYNC_<SECTION>__<KEY> for the sections {} (e.g. SHARESYNC_LIMITS__CONCURRENCY)", known_variables(front_end), SECTIONS.join(", "))]
+    UnknownVariable { var: String, front_end: Vec<String> },
     /// No data_dir is set and the working directory holds an earlier version's store: it is used.
     #[error("using the store in {} (where earlier versions kept it); to keep it there set data_dir = \"{}\" or SHARESYNC_DATA_DIR, or move the directory to {}", legacy.display(), legacy.display(), default.display())]
     LegacyDataDir { legacy: PathBuf, default: PathBuf },
@@ -88,9 +89,12 @@ const SECRET_KEYS: &[&str] = &[
     "discord.token",
 ];
 
-fn env_names(keys: &[&str]) -> String {
-    keys.iter()
+/// The single-word variables: the top-level keys', then the front end's own.
+fn known_variables(front_end: &[String]) -> String {
+    TOP_LEVEL_ENV_KEYS
+        .iter()
         .map(|k| format!("{ENV_PREFIX}{}", k.to_uppercase()))
+        .chain(front_end.iter().cloned())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -375,6 +379,11 @@ impl ScheduleMode {
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
     fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)>;
+    /// `SHARESYNC_` variables the front end reads itself (left out of `vars_with_prefix`), so a
+    /// warning about an unknown one can list them.
+    fn front_end_variables(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 pub struct ProcessEnv;
@@ -722,7 +731,10 @@ fn apply_env(
                 table.insert(key.clone(), value);
             }
             // Not a key: another program's variable, or one a front end reads itself.
-            [_] => notices.push(ConfigNotice::UnknownVariable { var }),
+            [_] => notices.push(ConfigNotice::UnknownVariable {
+                var,
+                front_end: env.front_end_variables(),
+            }),
             [section, key] if !section.is_empty() && !key.is_empty() => {
                 from_env.insert(format!("{section}.{key}"), var.clone());
                 let entry = table

@@ -311,7 +311,7 @@ fn a_single_word_variable_that_is_no_key_is_a_warning_naming_the_known_keys() {
         .notices
         .iter()
         .map(|n| match n {
-            ConfigNotice::UnknownVariable { var } => var.as_str(),
+            ConfigNotice::UnknownVariable { var, .. } => var.as_str(),
             other => panic!("unexpected notice {other:?}"),
         })
         .collect();
