@@ -21,8 +21,13 @@ pub const LEGACY_DATA_DIR: &str = "data";
 pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}")]
     Read { path: PathBuf, reason: String },
-    #[error("config file {path} is not valid TOML: {reason}")]
-    Syntax { path: PathBuf, reason: String },
+    /// `line` only, never the line's text: it may hold a secret.
+    #[error("config file {path} is not valid TOML at line {line}: {reason}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("config key `{key}` is invalid: {reason}")]
     Invalid { key: String, reason: String },
     #[error("environment variable {var} is invalid: {reason}")]
@@ -441,12 +446,7 @@ impl Config {
             }
         };
         let mut table: toml::Table = match text {
-            Some(t) => t
-                .parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: file.clone(),
-                    reason: e.message().to_string(),
-                })?,
+            Some(t) => parse_table(&file, &t)?,
             None => toml::Table::new(),
         };
         let mut notices = Vec::new();
@@ -473,12 +473,7 @@ impl Config {
 
     /// Parse a TOML string with no environment (tests, examples).
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let table: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: PathBuf::from("<string>"),
-                    reason: e.message().to_string(),
-                })?;
+        let table = parse_table(Path::new("<string>"), text)?;
         let config = deserialize(table, &BTreeMap::new())?;
         config.validate()?;
         Ok(config)
@@ -655,6 +650,21 @@ fn redact(text: &str, secrets: &[String]) -> String {
     })
 }
 
+fn parse_table(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+    text.parse().map_err(|e: toml::de::Error| {
+        let at = e.span().map_or(0, |s| s.start.min(text.len()));
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line: text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1,
+            reason: e.message().to_string(),
+        }
+    })
+}
+
 fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
         path: path.to_path_buf(),
@@ -798,4 +808,28 @@ fn parse_env_value(raw: &str) -> toml::Value {
         }
     }
     toml::Value::String(raw.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-kept lists of what the environment can set cover every field of [`Config`].
+    #[test]
+    fn the_settable_keys_are_the_configs_fields() {
+        // deny_unknown_fields: the error lists every field serde knows.
+        let e = toml::from_str::<Config>("not_a_field = 1").unwrap_err();
+        let message = e.message();
+        let listed = message
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{message}"));
+        let mut fields: Vec<&str> = listed.split(", ").map(|f| f.trim_matches('`')).collect();
+        // Arrays of tables, which no variable sets (PLEX_SERVER_SOURCE/DEST make a pair).
+        let mut settable: Vec<&str> =
+            [TOP_LEVEL_ENV_KEYS, SECTIONS, &["pair", "schedule"]].concat();
+        fields.sort();
+        settable.sort();
+        assert_eq!(fields, settable);
+    }
 }

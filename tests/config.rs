@@ -505,3 +505,15 @@ fn with_no_home_directory_the_store_is_in_the_working_directory_with_a_notice() 
     };
     assert!(notice.contains("SHARESYNC_DATA_DIR"), "{notice}");
 }
+
+#[test]
+fn a_toml_syntax_error_names_the_line_but_never_its_text() {
+    let e = load(
+        "[plex]\nurl = \"http://127.0.0.1:9\"\ntoken = \"918273645\" 564738291\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("not valid TOML at line 3"), "{e}");
+    assert!(!e.contains("918273645") && !e.contains("564738291"), "{e}");
+}
