@@ -21,12 +21,21 @@ pub const LEGACY_DATA_DIR: &str = "data";
 pub enum ConfigError {
     #[error("cannot read config file {path}: {reason}")]
     Read { path: PathBuf, reason: String },
-    #[error("config file {path} is not valid TOML: {reason}")]
-    Syntax { path: PathBuf, reason: String },
+    /// `line` only, never the line's text: it may hold a secret.
+    #[error("config file {path} is not valid TOML at line {line}: {reason}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     #[error("config key `{key}` is invalid: {reason}")]
     Invalid { key: String, reason: String },
     #[error("environment variable {var} is invalid: {reason}")]
     Env { var: String, reason: String },
+    #[error(
+        "cannot read the working directory: {reason}; run sharesync from a directory that exists"
+    )]
+    WorkingDir { reason: String },
 }
 
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
@@ -39,12 +48,38 @@ fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
 /// Something about the configuration a person should know, which does not stop sharesync.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigNotice {
-    /// A `SHARESYNC_<WORD>` variable that is no config key: ignored.
-    #[error("environment variable {var} is not a sharesync setting and is ignored; the known ones are {} and SHARESYNC_<SECTION>__<KEY> for the sections {} (e.g. SHARESYNC_LIMITS__CONCURRENCY)", env_names(TOP_LEVEL_ENV_KEYS), SECTIONS.join(", "))]
-    UnknownVariable { var: String },
+    /// A `SHARESYNC_<WORD>` variable that is no config key: ignored. `front_end` are the ones
+    /// the front end reads itself ([`Env::front_end_variables`]), also listed as known.
+    #[error("environment variable {var} is not a sharesync setting and is ignored; the known ones are {} and SHARESYNC_<SECTION>__<KEY> for the sections {} (e.g. SHARESYNC_LIMITS__CONCURRENCY)", known_variables(front_end), SECTIONS.join(", "))]
+    UnknownVariable { var: String, front_end: Vec<String> },
     /// No data_dir is set and the working directory holds an earlier version's store: it is used.
     #[error("using the store in {} (where earlier versions kept it); to keep it there set data_dir = \"{}\" or SHARESYNC_DATA_DIR, or move the directory to {}", legacy.display(), legacy.display(), default.display())]
     LegacyDataDir { legacy: PathBuf, default: PathBuf },
+    /// No data_dir is set and there is no home directory to find the platform's data directory.
+    #[error("no home directory (HOME is not set and the user has none), so the store is in {}; set data_dir or SHARESYNC_DATA_DIR to keep it elsewhere", dir.display())]
+    NoHomeDataDir { dir: PathBuf },
+}
+
+/// The directories loading depends on: what relative paths are relative to, and where the
+/// platform keeps a user's data. A parameter so tests do not depend on where they run.
+#[derive(Debug, Clone)]
+pub struct Directories {
+    pub working: PathBuf,
+    /// `$XDG_DATA_HOME`, `~/.local/share`, …; None with no home directory at all.
+    pub platform_data: Option<PathBuf>,
+}
+
+impl Directories {
+    /// This process's working directory and the platform's data directory.
+    pub fn of_process() -> Result<Directories, ConfigError> {
+        let working = std::env::current_dir().map_err(|e| ConfigError::WorkingDir {
+            reason: e.to_string(),
+        })?;
+        Ok(Directories {
+            working,
+            platform_data: dirs::data_dir(),
+        })
+    }
 }
 
 /// The top-level keys that are not sections: the only ones a `SHARESYNC_<KEY>` variable sets.
@@ -59,9 +94,12 @@ const SECRET_KEYS: &[&str] = &[
     "discord.token",
 ];
 
-fn env_names(keys: &[&str]) -> String {
-    keys.iter()
+/// The single-word variables: the top-level keys', then the front end's own.
+fn known_variables(front_end: &[String]) -> String {
+    TOP_LEVEL_ENV_KEYS
+        .iter()
         .map(|k| format!("{ENV_PREFIX}{}", k.to_uppercase()))
+        .chain(front_end.iter().cloned())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -89,21 +127,34 @@ pub struct Config {
 }
 
 /// The platform's data directory for a user: `$XDG_DATA_HOME/sharesync`, else
-/// `~/.local/share/sharesync` (macOS and Windows: their own); `data` only with no home at all.
+/// `~/.local/share/sharesync` (macOS and Windows: their own); `./data` only with no home at all.
+/// [`Config::load`] replaces it (with a notice when there is no home).
 pub fn default_data_dir() -> PathBuf {
     dirs::data_dir()
         .map(|d| d.join("sharesync"))
-        .unwrap_or_else(|| PathBuf::from(LEGACY_DATA_DIR))
+        .unwrap_or_else(|| {
+            std::env::current_dir()
+                .unwrap_or_default()
+                .join(LEGACY_DATA_DIR)
+        })
 }
 
 /// The data directory when none is configured: an earlier version's `./data` store if there is
-/// one (with a notice), else the platform's data directory.
-fn unconfigured_data_dir(notices: &mut Vec<ConfigNotice>) -> PathBuf {
-    let default = default_data_dir();
-    let legacy = std::env::current_dir()
-        .map(|cwd| cwd.join(LEGACY_DATA_DIR))
-        .unwrap_or_else(|_| PathBuf::from(LEGACY_DATA_DIR));
-    if legacy != default && legacy.join(DATABASE_FILE).is_file() {
+/// one (with a notice), else the platform's data directory, else (no home) `./data`, absolute.
+fn unconfigured_data_dir(dirs: &Directories, notices: &mut Vec<ConfigNotice>) -> PathBuf {
+    let legacy = dirs.working.join(LEGACY_DATA_DIR);
+    let Some(platform) = &dirs.platform_data else {
+        notices.push(ConfigNotice::NoHomeDataDir {
+            dir: legacy.clone(),
+        });
+        return legacy;
+    };
+    let default = platform.join("sharesync");
+    // `login` and a dry run write only the token and the client identifier: those are a store too.
+    let is_store = [DATABASE_FILE, TOKEN_FILE, CLIENT_ID_FILE]
+        .iter()
+        .any(|f| legacy.join(f).is_file());
+    if legacy != default && is_store {
         notices.push(ConfigNotice::LegacyDataDir {
             legacy: legacy.clone(),
             default,
@@ -114,6 +165,8 @@ fn unconfigured_data_dir(notices: &mut Vec<ConfigNotice>) -> PathBuf {
 }
 
 const DATABASE_FILE: &str = "sharesync.sqlite";
+const TOKEN_FILE: &str = "plex-token";
+const CLIENT_ID_FILE: &str = "client-identifier";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -352,6 +405,11 @@ impl ScheduleMode {
 pub trait Env {
     fn var(&self, name: &str) -> Option<String>;
     fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)>;
+    /// `SHARESYNC_` variables the front end reads itself (left out of `vars_with_prefix`), so a
+    /// warning about an unknown one can list them.
+    fn front_end_variables(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 pub struct ProcessEnv;
@@ -384,21 +442,32 @@ const ENV_PREFIX: &str = "SHARESYNC_";
 impl Config {
     /// Load `path` (or `sharesync.toml` if it exists when `path` is None), then the environment.
     pub fn load(path: Option<&Path>, env: &dyn Env) -> Result<Config, ConfigError> {
+        Config::load_in(path, env, &Directories::of_process()?)
+    }
+
+    /// [`Config::load`] with the given directories. A relative `data_dir` is relative to the
+    /// config file's directory when the file sets it (so every command finds the same store
+    /// wherever it runs), to the working directory when the environment does.
+    pub fn load_in(
+        path: Option<&Path>,
+        env: &dyn Env,
+        dirs: &Directories,
+    ) -> Result<Config, ConfigError> {
         let (file, text) = match path {
-            Some(p) => (p.to_path_buf(), Some(read(p)?)),
+            Some(p) => (p.to_path_buf(), Some(read(&dirs.working.join(p))?)),
             None => {
                 let p = PathBuf::from(DEFAULT_CONFIG_FILE);
-                let text = if p.exists() { Some(read(&p)?) } else { None };
+                let full = dirs.working.join(&p);
+                let text = if full.exists() {
+                    Some(read(&full)?)
+                } else {
+                    None
+                };
                 (p, text)
             }
         };
         let mut table: toml::Table = match text {
-            Some(t) => t
-                .parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: file.clone(),
-                    reason: e.message().to_string(),
-                })?,
+            Some(t) => parse_table(&file, &t)?,
             None => toml::Table::new(),
         };
         let mut notices = Vec::new();
@@ -406,7 +475,17 @@ impl Config {
         let data_dir_set = table.contains_key("data_dir");
         let mut config = deserialize(table, &from_env)?;
         if !data_dir_set {
-            config.data_dir = unconfigured_data_dir(&mut notices);
+            config.data_dir = unconfigured_data_dir(dirs, &mut notices);
+        } else if config.data_dir.is_relative() {
+            let base = match from_env.contains_key("data_dir") {
+                true => dirs.working.clone(),
+                false => dirs
+                    .working
+                    .join(&file)
+                    .parent()
+                    .map_or_else(|| dirs.working.clone(), Path::to_path_buf),
+            };
+            config.data_dir = base.join(&config.data_dir);
         }
         config.notices = notices;
         config.validate()?;
@@ -415,12 +494,7 @@ impl Config {
 
     /// Parse a TOML string with no environment (tests, examples).
     pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
-        let table: toml::Table =
-            text.parse()
-                .map_err(|e: toml::de::Error| ConfigError::Syntax {
-                    path: PathBuf::from("<string>"),
-                    reason: e.message().to_string(),
-                })?;
+        let table = parse_table(Path::new("<string>"), text)?;
         let config = deserialize(table, &BTreeMap::new())?;
         config.validate()?;
         Ok(config)
@@ -549,10 +623,10 @@ impl Config {
     }
 
     pub fn token_file(&self) -> PathBuf {
-        self.data_dir.join("plex-token")
+        self.data_dir.join(TOKEN_FILE)
     }
     pub fn client_id_file(&self) -> PathBuf {
-        self.data_dir.join("client-identifier")
+        self.data_dir.join(CLIENT_ID_FILE)
     }
     pub fn database_file(&self) -> PathBuf {
         self.data_dir.join(DATABASE_FILE)
@@ -608,6 +682,21 @@ fn secret_values(table: &toml::Table) -> Vec<String> {
 fn redact(text: &str, secrets: &[String]) -> String {
     secrets.iter().fold(text.to_string(), |t, secret| {
         t.replace(secret.as_str(), "<secret>")
+    })
+}
+
+fn parse_table(path: &Path, text: &str) -> Result<toml::Table, ConfigError> {
+    text.parse().map_err(|e: toml::de::Error| {
+        let at = e.span().map_or(0, |s| s.start.min(text.len()));
+        ConfigError::Syntax {
+            path: path.to_path_buf(),
+            line: text.as_bytes()[..at]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1,
+            reason: e.message().to_string(),
+        }
     })
 }
 
@@ -687,7 +776,10 @@ fn apply_env(
                 table.insert(key.clone(), value);
             }
             // Not a key: another program's variable, or one a front end reads itself.
-            [_] => notices.push(ConfigNotice::UnknownVariable { var }),
+            [_] => notices.push(ConfigNotice::UnknownVariable {
+                var,
+                front_end: env.front_end_variables(),
+            }),
             [section, key] if !section.is_empty() && !key.is_empty() => {
                 from_env.insert(format!("{section}.{key}"), var.clone());
                 let entry = table
@@ -751,4 +843,28 @@ fn parse_env_value(raw: &str) -> toml::Value {
         }
     }
     toml::Value::String(raw.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The hand-kept lists of what the environment can set cover every field of [`Config`].
+    #[test]
+    fn the_settable_keys_are_the_configs_fields() {
+        // deny_unknown_fields: the error lists every field serde knows.
+        let e = toml::from_str::<Config>("not_a_field = 1").unwrap_err();
+        let message = e.message();
+        let listed = message
+            .split("expected one of ")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{message}"));
+        let mut fields: Vec<&str> = listed.split(", ").map(|f| f.trim_matches('`')).collect();
+        // Arrays of tables, which no variable sets (PLEX_SERVER_SOURCE/DEST make a pair).
+        let mut settable: Vec<&str> =
+            [TOP_LEVEL_ENV_KEYS, SECTIONS, &["pair", "schedule"]].concat();
+        fields.sort();
+        settable.sort();
+        assert_eq!(fields, settable);
+    }
 }

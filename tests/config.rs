@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use secrecy::ExposeSecret;
-use sharesync::config::{Config, ConfigError, ConfigNotice};
+use sharesync::config::{Config, ConfigError, ConfigNotice, Directories};
 use sharesync::plex::ApiFamily;
 
 fn env(vars: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -62,7 +62,7 @@ quiet_when_in_sync = true
 #[test]
 fn every_documented_key_loads() {
     let c = load(FULL, &[]).unwrap();
-    assert_eq!(c.data_dir.to_str(), Some("state"));
+    assert!(c.data_dir.is_absolute() && c.data_dir.ends_with("state"));
     assert_eq!(c.plex.token.as_ref().unwrap().expose_secret(), "file-token");
     assert_eq!(c.plex.api, ApiFamily::Legacy);
     let pair = c.pair(Some("MAIN")).unwrap();
@@ -311,7 +311,7 @@ fn a_single_word_variable_that_is_no_key_is_a_warning_naming_the_known_keys() {
         .notices
         .iter()
         .map(|n| match n {
-            ConfigNotice::UnknownVariable { var } => var.as_str(),
+            ConfigNotice::UnknownVariable { var, .. } => var.as_str(),
             other => panic!("unexpected notice {other:?}"),
         })
         .collect();
@@ -403,9 +403,19 @@ fn numeric_secrets_work_and_never_appear_in_a_config_error() {
     }
 }
 
+/// This process's directories, but working in `working` (never the checkout, which may hold a
+/// leftover ./data store).
+fn working_in(working: &std::path::Path) -> Directories {
+    Directories {
+        working: working.to_path_buf(),
+        ..Directories::of_process().unwrap()
+    }
+}
+
 #[test]
 fn the_default_data_dir_is_the_platforms_data_directory() {
-    let c = load("", &[]).unwrap();
+    let working = tempfile::tempdir().unwrap();
+    let c = Config::load_in(None, &env(&[]), &working_in(working.path())).unwrap();
     let expected = dirs_data_dir();
     assert_eq!(c.data_dir, expected);
     assert!(c.data_dir.is_absolute(), "{}", c.data_dir.display());
@@ -423,4 +433,87 @@ fn dirs_data_dir() -> std::path::PathBuf {
         .expect("a home directory");
     xdg.unwrap_or_else(|| home.join(".local/share"))
         .join("sharesync")
+}
+
+#[test]
+fn an_earlier_data_dir_holding_only_a_saved_login_is_still_used() {
+    for file in ["plex-token", "client-identifier", "sharesync.sqlite"] {
+        let working = tempfile::tempdir().unwrap();
+        let platform = tempfile::tempdir().unwrap();
+        std::fs::create_dir(working.path().join("data")).unwrap();
+        std::fs::write(working.path().join("data").join(file), "x").unwrap();
+        let dirs = Directories {
+            working: working.path().to_path_buf(),
+            platform_data: Some(platform.path().to_path_buf()),
+        };
+        let c = Config::load_in(None, &env(&[]), &dirs).unwrap();
+        assert_eq!(c.data_dir, working.path().join("data"), "{file}");
+        assert!(
+            matches!(&c.notices[..], [ConfigNotice::LegacyDataDir { .. }]),
+            "{file}: {:?}",
+            c.notices
+        );
+    }
+    // An empty ./data is no store.
+    let working = tempfile::tempdir().unwrap();
+    let platform = tempfile::tempdir().unwrap();
+    std::fs::create_dir(working.path().join("data")).unwrap();
+    let dirs = Directories {
+        working: working.path().to_path_buf(),
+        platform_data: Some(platform.path().to_path_buf()),
+    };
+    let c = Config::load_in(None, &env(&[]), &dirs).unwrap();
+    assert_eq!(c.data_dir, platform.path().join("sharesync"));
+    assert!(c.notices.is_empty(), "{:?}", c.notices);
+}
+
+#[test]
+fn a_relative_data_dir_is_relative_to_the_config_file_or_from_the_environment_to_the_working_directory(
+) {
+    let config_dir = tempfile::tempdir().unwrap();
+    let working = tempfile::tempdir().unwrap();
+    let file = config_dir.path().join("sharesync.toml");
+    std::fs::write(&file, "data_dir = \"data\"\n").unwrap();
+    let dirs = working_in(working.path());
+    let c = Config::load_in(Some(&file), &env(&[]), &dirs).unwrap();
+    assert_eq!(c.data_dir, config_dir.path().join("data"));
+    // A relative --config path too.
+    let c = Config::load_in(
+        Some(std::path::Path::new("sharesync.toml")),
+        &env(&[]),
+        &working_in(config_dir.path()),
+    )
+    .unwrap();
+    assert_eq!(c.data_dir, config_dir.path().join("data"));
+    let c = Config::load_in(Some(&file), &env(&[("SHARESYNC_DATA_DIR", "state")]), &dirs).unwrap();
+    assert_eq!(c.data_dir, working.path().join("state"));
+}
+
+#[test]
+fn with_no_home_directory_the_store_is_in_the_working_directory_with_a_notice() {
+    let working = tempfile::tempdir().unwrap();
+    let dirs = Directories {
+        working: working.path().to_path_buf(),
+        platform_data: None,
+    };
+    let c = Config::load_in(None, &env(&[]), &dirs).unwrap();
+    assert_eq!(c.data_dir, working.path().join("data"));
+    assert!(c.data_dir.is_absolute());
+    let notice = match &c.notices[..] {
+        [n @ ConfigNotice::NoHomeDataDir { .. }] => n.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert!(notice.contains("SHARESYNC_DATA_DIR"), "{notice}");
+}
+
+#[test]
+fn a_toml_syntax_error_names_the_line_but_never_its_text() {
+    let e = load(
+        "[plex]\nurl = \"http://127.0.0.1:9\"\ntoken = \"918273645\" 564738291\n",
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("not valid TOML at line 3"), "{e}");
+    assert!(!e.contains("918273645") && !e.contains("564738291"), "{e}");
 }

@@ -314,11 +314,32 @@ fn servers_lists_ids_and_keys() {
 
 #[test]
 fn login_saves_a_token_only_the_owner_can_read() {
+    // Against the simulated plex.tv (a --sandbox login's directory is deleted when it ends).
+    let fake = fake();
     let dir = tempfile::tempdir().unwrap();
-    let out = sharesync(&dir)
-        .args(["login", "--sandbox"])
-        .output()
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sharesync"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHARESYNC_DATA_DIR", dir.path().join("data"))
+        .env("PLEX_TV_URL", fake.sandbox.url())
+        .arg("login")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    // The person enters the code at plex.tv/link once sharesync printed it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let pin = loop {
+        if let Some(id) = fake.sandbox.world().pins.keys().next_back().copied() {
+            break id;
+        }
+        assert!(std::time::Instant::now() < deadline, "no PIN was created");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    fake.sandbox.approve_pin(pin);
+    let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("enter the code"), "{text}");
@@ -766,10 +787,19 @@ fn variables_the_command_line_reads_are_not_config_keys_and_unknown_ones_warn() 
     let message = warnings[0]["fields"]["message"].as_str().unwrap();
     assert!(
         message.contains("SHARESYNC_TOKEN is not a sharesync setting")
-            && message.contains("SHARESYNC_DATA_DIR")
             && message.contains("SHARESYNC_<SECTION>__<KEY>"),
         "{message}"
     );
+    // The known ones include the command line's own.
+    let known = message.split("the known ones are ").nth(1).unwrap();
+    for name in [
+        "SHARESYNC_DATA_DIR",
+        "SHARESYNC_CONFIG",
+        "SHARESYNC_LOG,",
+        "SHARESYNC_LOG_FORMAT",
+    ] {
+        assert!(known.contains(name), "{name} missing: {message}");
+    }
     assert!(
         !err.contains("918273645"),
         "a variable's value is never shown"
@@ -801,5 +831,49 @@ fn a_run_that_is_not_in_the_store_names_the_store() {
             "{args:?}: {}",
             stderr_of(&out)
         );
+    }
+}
+
+#[test]
+fn runs_on_a_fresh_data_directory_creates_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("data/sharesync.sqlite");
+    let out = sharesync(&dir).arg("runs").output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains(&format!(
+            "No runs recorded yet (store: {})",
+            store.display()
+        )),
+        "{text}"
+    );
+    let out = sharesync(&dir).args(["runs", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    let out = sharesync(&dir).args(["runs", "3"]).output().unwrap();
+    assert_one_clear_line(&out, "no run 3 in the record at ");
+    assert!(
+        !dir.path().join("data").exists(),
+        "reading the record created the data directory"
+    );
+}
+
+#[test]
+fn a_sandbox_run_leaves_no_directory_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [&["sync", "--sandbox"][..], &["login", "--sandbox"][..]] {
+        let out = sharesync(&dir)
+            .env("TMPDIR", tmp.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", stderr_of(&out));
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
     }
 }

@@ -1,8 +1,8 @@
-//! What ships, run as shipped (issue 13). A Docker engine is not available to the tests, so the
+//! What ships, run as shipped. A Docker engine is not available to the tests, so the
 //! contract the image relies on is tested instead of the image: the Dockerfile's runtime stage
-//! (`ENV`, `WORKDIR`, `ENTRYPOINT`, `CMD`, `HEALTHCHECK`) and the compose example's
-//! `environment:` and `volumes:` are read from the files, and the real binary runs with exactly
-//! that argv and those variables on top of the real environment (never cleared), the config
+//! (`ENV`, `WORKDIR`, `ENTRYPOINT`, `CMD`, `HEALTHCHECK`, the user's home) and the compose
+//! example's `environment:` and `volumes:` are read from the files, and the real binary runs with
+//! exactly that argv and only those variables (the real environment cleared), the config
 //! mounted from config/sharesync.example.toml and the volumes in a temporary directory. Then
 //! README's quick start and every `sharesync …` command README, docs/ and config/ show are run
 //! against the simulated plex.tv.
@@ -76,7 +76,12 @@ struct Image {
     entrypoint: Vec<String>,
     cmd: Vec<String>,
     healthcheck: Vec<String>,
+    /// The image user's home (`useradd --home-dir`): Docker sets HOME to it.
+    home: String,
 }
+
+/// PATH in the image: the base image's (debian), which the Dockerfile keeps.
+const IMAGE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 fn image() -> Image {
     let dockerfile = read("Dockerfile");
@@ -107,6 +112,11 @@ fn image() -> Image {
             "WORKDIR" => image.workdir = rest.trim().to_string(),
             "ENTRYPOINT" => image.entrypoint = exec_form(rest),
             "CMD" => image.cmd = exec_form(rest),
+            "RUN" => {
+                if let Some((_, home)) = rest.split_once("--home-dir ") {
+                    image.home = home.split_whitespace().next().unwrap_or_default().into();
+                }
+            }
             "HEALTHCHECK" => {
                 let (_options, command) = rest.split_once("CMD ").expect("HEALTHCHECK CMD");
                 image.healthcheck = exec_form(command);
@@ -232,7 +242,12 @@ impl Container {
             }
             mounts.push((target.clone(), host));
         }
-        let mut env = image.env.clone();
+        assert!(!image.home.is_empty(), "the image's user has a home");
+        let mut env = vec![
+            ("PATH".to_string(), IMAGE_PATH.to_string()),
+            ("HOME".to_string(), image.home.clone()),
+        ];
+        env.extend(image.env.iter().cloned());
         if let Some(c) = compose {
             env.extend(c.environment.iter().cloned());
         }
@@ -273,12 +288,14 @@ impl Container {
     }
 
     /// `argv` as the container runs it: `argv[0]` is the entrypoint, the image's binary (here
-    /// the one just built), in WORKDIR, with the image's variables over the real environment.
+    /// the one just built), in WORKDIR, with only the image's variables (a developer's exported
+    /// DISCORD_TOKEN or SHARESYNC_* must neither reach the network nor change the outcome).
     fn command(&self, argv: &[String]) -> Command {
         assert_eq!(argv[0], "sharesync", "the image runs the sharesync binary");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sharesync"));
         cmd.args(&argv[1..])
             .current_dir(&self.workdir)
+            .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         cmd
@@ -426,9 +443,10 @@ fn documented_commands_work_in(
         "{}",
         show(&healthy)
     );
-    // `docker stop` sends SIGTERM: the bot stops cleanly.
-    let stopped = Command::new("kill")
-        .args(["-TERM", &bot.id().to_string()])
+    // `docker stop` sends SIGTERM: the bot stops cleanly. The shell's builtin `kill`, as a
+    // `kill` program may be missing (procps is not in slim images).
+    let stopped = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", bot.id())])
         .status()
         .unwrap();
     assert!(stopped.success());
@@ -716,7 +734,8 @@ fn every_sharesync_command_in_readme_docs_and_config_runs_on_the_sandbox() {
     let fakes = fakes();
     let dir = tempfile::tempdir().unwrap();
     // A directory holding sharesync.toml (README: "run it from a directory holding
-    // sharesync.toml"), the real environment plus the credentials and a data directory.
+    // sharesync.toml"), only PATH, a home of its own, the credentials and a data directory (a
+    // developer's exported variables must not change what runs).
     std::fs::copy(
         repo("config/sharesync.example.toml"),
         dir.path().join("sharesync.toml"),
@@ -725,10 +744,14 @@ fn every_sharesync_command_in_readme_docs_and_config_runs_on_the_sandbox() {
     let token = fakes.sandbox.owner_token();
     let url = fakes.sandbox.url();
     let data = dir.path().join("state");
+    let home = dir.path().join("home");
     let sharesync = |args: &[String]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sharesync"));
         cmd.args(args)
             .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &home)
             .env("PLEX_ACCOUNT_TOKEN", &token)
             .env("PLEX_TV_URL", &url)
             .env("SHARESYNC_DATA_DIR", &data)

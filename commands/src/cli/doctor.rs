@@ -46,7 +46,7 @@ impl Report {
 
 pub async fn doctor(config_path: Option<&Path>, auth: AuthArgs, deep: bool) -> ExitCode {
     let mut report = Report { failed: false };
-    let config = match Config::load(config_path, &super::CliEnv::new()) {
+    let config = match super::read_config(config_path) {
         Ok(c) => {
             let source = config_path
                 .map(|p| p.display().to_string())

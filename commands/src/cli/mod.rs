@@ -160,11 +160,27 @@ impl Env for CliEnv {
         vars.retain(|(name, _)| !self.own.contains(name));
         vars
     }
+    fn front_end_variables(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .own
+            .iter()
+            .filter(|n| n.starts_with("SHARESYNC_"))
+            .cloned()
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
 }
 
-/// Load the config from the file and the environment; what loading noticed goes to the log.
+/// The config from the file and the environment, with what loading noticed in `notices`.
+pub fn read_config(path: Option<&std::path::Path>) -> Result<Config, ConfigError> {
+    Config::load(path, &CliEnv::new())
+}
+
+/// [`read_config`], what loading noticed going to the log.
 pub fn load_config(path: Option<&std::path::Path>) -> Result<Config, ConfigError> {
-    let config = Config::load(path, &CliEnv::new())?;
+    let config = read_config(path)?;
     for notice in &config.notices {
         tracing::warn!("{notice}");
     }
@@ -229,7 +245,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 pub async fn connect(
     mut config: Config,
     auth: &AuthArgs,
-) -> Result<(Config, Session, Option<sharesync::sandbox::Sandbox>), Failure> {
+) -> Result<(Config, Session, Option<sandbox::SandboxRun>), Failure> {
     let sandbox = if auth.sandbox {
         Some(sandbox::start(&mut config, auth.scenario.as_deref()).await?)
     } else {

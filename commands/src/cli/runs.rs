@@ -358,6 +358,15 @@ pub async fn undo_run(config: Config, args: UndoArgs) -> Result<ExitCode, Failur
 
 /// `sharesync runs [RUN]`: the record, from the local database (no plex.tv request).
 pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
+    // Reading the record never creates it (as `schedules`): no database is no runs.
+    if !config.database_file().exists() {
+        match args.run {
+            Some(id) => return Err(missing_run(&config, id)),
+            None if args.json => println!("[]"),
+            None => println!("{}", no_runs(&config)),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = open_store(&config)?;
     match args.run {
         Some(id) => {
@@ -376,10 +385,7 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
-                println!(
-                    "No runs recorded yet ({}).",
-                    config.database_file().display()
-                );
+                println!("{}", no_runs(&config));
             } else {
                 println!("Runs recorded in {}:", config.database_file().display());
                 let rows = list.iter().map(run_cells).collect();
@@ -404,6 +410,13 @@ pub fn runs(config: Config, args: RunsArgs) -> Result<ExitCode, Failure> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn no_runs(config: &Config) -> String {
+    format!(
+        "No runs recorded yet (store: {}).",
+        config.database_file().display()
+    )
 }
 
 /// A run this store does not hold: say which store was read, so a second store is noticed.

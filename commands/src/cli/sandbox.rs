@@ -9,7 +9,20 @@ use sharesync::sandbox::{Sandbox, Scenario};
 
 use super::Failure;
 
-pub async fn start(config: &mut Config, scenario: Option<&Path>) -> Result<Sandbox, Failure> {
+/// A running sandbox and its data directory, deleted when the run ends (it holds a token).
+pub struct SandboxRun {
+    sandbox: Sandbox,
+    _data_dir: tempfile::TempDir,
+}
+
+impl std::ops::Deref for SandboxRun {
+    type Target = Sandbox;
+    fn deref(&self) -> &Sandbox {
+        &self.sandbox
+    }
+}
+
+pub async fn start(config: &mut Config, scenario: Option<&Path>) -> Result<SandboxRun, Failure> {
     let scenario = match scenario {
         Some(path) => Scenario::load(path)?,
         None => Scenario::demo(),
@@ -22,12 +35,22 @@ pub async fn start(config: &mut Config, scenario: Option<&Path>) -> Result<Sandb
     config.plex.username = None;
     config.plex.password = None;
     // Keep the sandbox's identifier, token and database out of the real data directory.
-    config.data_dir =
-        std::env::temp_dir().join(format!("sharesync-sandbox-{}", std::process::id()));
+    let data_dir = tempfile::Builder::new()
+        .prefix("sharesync-sandbox-")
+        .tempdir()
+        .map_err(|e| {
+            Failure(format!(
+                "cannot make the sandbox's temporary directory: {e}"
+            ))
+        })?;
+    config.data_dir = data_dir.path().to_path_buf();
     // The sandbox's servers are noodle and doodoo; a real config's pairs name other servers.
     config.pairs = vec![PairConfig {
         aliases: [("Movies 4K".to_string(), "4K Movies".to_string())].into(),
         ..PairConfig::between("sandbox", "noodle", "doodoo")
     }];
-    Ok(sandbox)
+    Ok(SandboxRun {
+        sandbox,
+        _data_dir: data_dir,
+    })
 }
