@@ -257,6 +257,49 @@ fn a_read_that_lost_most_shares_is_refused_until_accepted() {
 }
 
 #[test]
+fn a_saved_plan_is_not_applied_from_a_read_that_lost_most_shares() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    fake.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+    fake.sandbox.clear_requests();
+
+    // `apply FILE` from cron: its own fresh read is held to the baselines.
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "plan.json"]));
+    assert!(!ok, "{out}");
+    assert_eq!(writes(&fake), 0, "nothing written");
+    for words in [
+        "doodoo: ",
+        "plex.tv may be answering wrongly",
+        "sharesync sync --accept-change",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
+    assert!(
+        !err.contains("plan changed"),
+        "refused as a bad read: {err}"
+    );
+    let (_, runs, _) = run(sharesync(&fake, &dir).arg("runs"));
+    assert!(!runs.contains("apply"), "no run recorded: {runs}");
+}
+
+#[test]
+fn accept_change_is_refused_with_apply() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) =
+        run(sharesync(&fake, &dir).args(["sync", "--apply", "--allow-large", "--accept-change"]));
+    assert!(!ok, "{out}");
+    assert!(err.contains("--accept-change"), "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert!(
+        fake.sandbox.requests().is_empty(),
+        "nothing read or written"
+    );
+}
+
+#[test]
 fn doctor_deep_names_every_disagreement_between_the_api_families() {
     use sharesync::sandbox::LegacyDrift;
     let fake = fake();

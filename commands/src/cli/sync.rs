@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use sharesync::config::{Config, PairConfig};
-use sharesync::guard::{Baselines, ReadSize};
+use sharesync::guard::{Baselines, ReadLooksWrong, ReadSize};
 use sharesync::session::SessionError;
 
 use super::{connect, render, AuthArgs, Failure};
@@ -34,14 +34,26 @@ pub struct SyncArgs {
     #[arg(long)]
     apply: bool,
     /// plex.tv's answer changed a lot since the last run, and that is real: take this read as
-    /// the servers' new baseline instead of refusing it.
-    #[arg(long)]
+    /// the servers' new baseline instead of refusing it. Not with --apply: review the plan
+    /// made from the accepted read first (one cron line must not turn the guard off for good).
+    #[arg(long, conflicts_with = "apply")]
     accept_change: bool,
     /// With --apply: go over the blast-radius limits in [limits] for this run.
     #[arg(long, requires = "apply")]
     allow_large: bool,
     #[command(flatten)]
     auth: AuthArgs,
+}
+
+/// A refused read, with how to accept it when accepting would help.
+pub fn read_looks_wrong(wrong: &ReadLooksWrong) -> Failure {
+    if wrong.acceptable() {
+        Failure(format!(
+            "{wrong}. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
+        ))
+    } else {
+        Failure(wrong.to_string())
+    }
 }
 
 /// The pair this run syncs: a configured pair, overridden by --source/--dest.
@@ -74,9 +86,7 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
         .plan_pair_checked(&pair, args.only_users.clone(), &store, baselines)
         .await
         .map_err(|e| match e {
-            SessionError::ReadLooksWrong(wrong) if wrong.acceptable() => Failure(format!(
-                "{wrong}. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
-            )),
+            SessionError::ReadLooksWrong(wrong) => read_looks_wrong(&wrong),
             e => Failure(e.to_string()),
         })?;
     if args.accept_change {
