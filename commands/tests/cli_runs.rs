@@ -300,6 +300,27 @@ fn accept_change_is_refused_with_apply() {
 }
 
 #[test]
+fn a_dry_run_plans_when_the_store_cannot_be_opened() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the database file should be: the store cannot be opened. (File modes
+    // would not do: tests may run as root, who writes anyway.)
+    std::fs::create_dir_all(dir.path().join("data/sharesync.sqlite")).unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(ok, "{err}");
+    assert!(out.contains("Will share doodoo with user 'erin'"), "{out}");
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(err.contains("last good reads"), "{err}");
+    assert_eq!(writes(&fake), 0);
+
+    // Applying needs the store (the run is recorded): refused, nothing written.
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
+    assert!(!ok);
+    assert!(err.contains("sharesync.sqlite"), "{err}");
+    assert_eq!(writes(&fake), 0);
+}
+
+#[test]
 fn doctor_deep_names_every_disagreement_between_the_api_families() {
     use sharesync::sandbox::LegacyDrift;
     let fake = fake();

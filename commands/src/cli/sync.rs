@@ -76,19 +76,36 @@ fn choose_pair(config: &Config, args: &SyncArgs) -> Result<PairConfig, Failure> 
 pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
     let (config, session, _sandbox) = connect(config, &args.auth).await?;
     let pair = choose_pair(&config, &args)?;
-    let store = super::runs::open_store(&config)?;
+    let store = match super::runs::open_store(&config) {
+        Ok(store) => Some(store),
+        // A dry run writes nothing to plex.tv: a read-only data dir, or another user's, still
+        // shows the plan (unchecked: an apply of it is checked by its own read).
+        Err(e) if !args.apply && !args.accept_change => {
+            eprintln!(
+                "warning: {}; planning without comparing with the servers' last good reads",
+                e.0
+            );
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let baselines = if args.accept_change {
         Baselines::Accept
     } else {
         Baselines::Check
     };
-    let (state, plan) = session
-        .plan_pair_checked(&pair, args.only_users.clone(), &store, baselines)
-        .await
-        .map_err(|e| match e {
-            SessionError::ReadLooksWrong(wrong) => read_looks_wrong(&wrong),
-            e => Failure(e.to_string()),
-        })?;
+    let planned = match &store {
+        Some(store) => {
+            session
+                .plan_pair_checked(&pair, args.only_users.clone(), store, baselines)
+                .await
+        }
+        None => session.plan_pair(&pair, args.only_users.clone()).await,
+    };
+    let (state, plan) = planned.map_err(|e| match e {
+        SessionError::ReadLooksWrong(wrong) => read_looks_wrong(&wrong),
+        e => Failure(e.to_string()),
+    })?;
     if args.accept_change {
         for s in [&state.source, &state.dest] {
             eprintln!(
