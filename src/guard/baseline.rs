@@ -133,6 +133,24 @@ impl ReadLooksWrong {
         parts.join("; ")
     }
 
+    /// What is wrong, without the numbers: the servers and which measures dropped, or that
+    /// the read was incomplete. A schedule posts a refusal once per key, however the numbers
+    /// of a bad answer vary between occurrences.
+    pub fn key(&self) -> String {
+        let mut parts: Vec<String> = self
+            .servers
+            .iter()
+            .map(|s| {
+                let whats: Vec<&str> = s.drops.iter().map(|d| d.what).collect();
+                format!("{}: {}", s.server.machine_id.0, whats.join(", "))
+            })
+            .collect();
+        if self.incomplete.is_some() {
+            parts.push("incomplete".into());
+        }
+        parts.join("; ")
+    }
+
     /// Whether accepting the read as a new baseline would let the next run plan.
     pub fn acceptable(&self) -> bool {
         self.incomplete.is_none() && !self.servers.is_empty()

@@ -25,6 +25,12 @@ CREATE TABLE deep_checks (
     disagreements INTEGER NOT NULL,
     summary       TEXT NOT NULL
 );
+
+-- The refusal (ReadLooksWrong::key) a schedule last posted, written once the post went out.
+CREATE TABLE announced_refusals (
+    schedule      TEXT PRIMARY KEY,
+    refusal       TEXT NOT NULL
+);
 "#;
 
 /// One `doctor --deep` cross-check of the API families, as recorded.
@@ -125,5 +131,38 @@ impl Store {
             disagreements: usize::try_from(disagreements).unwrap_or(0),
             summary,
         }))
+    }
+
+    /// The refusal a schedule last posted; `None` when its last read passed.
+    pub fn announced_refusal(&self, schedule: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT refusal FROM announced_refusals WHERE schedule = ?1",
+                params![schedule],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Record that a schedule's refusal was posted (`Some`), or that its read passed (`None`).
+    pub fn set_announced_refusal(
+        &self,
+        schedule: &str,
+        refusal: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        match refusal {
+            Some(key) => conn.execute(
+                "INSERT INTO announced_refusals (schedule, refusal) VALUES (?1, ?2)
+                 ON CONFLICT(schedule) DO UPDATE SET refusal = ?2",
+                params![schedule, key],
+            )?,
+            None => conn.execute(
+                "DELETE FROM announced_refusals WHERE schedule = ?1",
+                params![schedule],
+            )?,
+        };
+        Ok(())
     }
 }

@@ -44,6 +44,8 @@ pub async fn run_due_now(schedules: &Schedules, data: &Data, http: &serenity::Ht
         tracing::info!(schedule = %run.schedule.name, "{}", redact(&run.summary(), &data.secrets));
         if let Err(e) = announce(data, http, run).await {
             tracing::warn!(schedule = %run.schedule.name, "could not post the result: {}", redact(&e.to_string(), &data.secrets));
+        } else if let Err(e) = schedules.scheduler.announced(run) {
+            tracing::warn!(schedule = %run.schedule.name, "could not record the post: {e}");
         }
     }
     runs.len()
