@@ -1144,6 +1144,40 @@ async fn a_read_that_looks_wrong_is_posted_once_and_an_admin_accepts_it() {
     bot.stop().await;
 }
 
+/// A bot with no schedule: a refused /sync-plan carries the admin-only Accept button itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sync_plan_offers_accept_and_the_next_plan_is_made() {
+    let bot = TestBot::start().await;
+    let first = bot.plan(&[]).await;
+    assert!(title(&first).starts_with("Sync plan"), "{first}");
+    bot.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+
+    let refused = bot.plan(&[]).await;
+    assert!(
+        title(&refused).contains("the read looks wrong"),
+        "{refused}"
+    );
+    let text = description(&refused);
+    for words in [
+        "plex.tv may be answering wrongly",
+        "Nothing was planned or written.",
+        "accept it below",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    let accept = button_with(&refused, "ss:accept-change:");
+    let denied = bot.press(&refused, &accept, non_admin()).await;
+    assert_eq!(bot.callback(&denied).await["data"]["flags"], 64);
+    let press = bot.press(&refused, &accept, admin()).await;
+    let cb = bot.callback(&press).await;
+    assert_eq!(cb["type"], 7, "{cb}");
+
+    let next = bot.plan(&[]).await;
+    assert!(title(&next).starts_with("Sync plan"), "{next}");
+    assert_eq!(bot.writes(), 0);
+    bot.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_check_schedule_posts_the_families_disagreement_and_sync_status_shows_it() {
     use sharesync::sandbox::LegacyDrift;

@@ -151,14 +151,9 @@ async fn announce(
         Outcome::ReadLooksWrong { wrong, .. } => render::read_looks_wrong(
             &format!("{}: stopped, the read looks wrong", run.schedule.name),
             &format!(
-                "{}\n{}\nNothing was planned or written. Check with `sharesync doctor`. This is posted once; later runs stay quiet while the refusal is the same.{}",
+                "{}\n{}\nNothing was planned or written. This is posted once; later runs stay quiet while the refusal is the same.",
                 heading(run),
                 render::escape(&redact(&wrong.to_string(), &data.secrets)),
-                if wrong.acceptable() {
-                    " If the change is real, accept it below: that read becomes the new baseline."
-                } else {
-                    ""
-                }
             ),
             wrong,
         ),
