@@ -519,6 +519,45 @@ async fn a_refusal_is_posted_once_whatever_its_numbers_and_again_when_the_post_f
     assert_eq!(e.writes(), 0, "nothing written while refused");
 }
 
+/// Reads that pass never lower the baseline (a slow decline must not walk it down); an apply
+/// does, from the read it acts on.
+#[tokio::test]
+async fn only_an_apply_lowers_the_baseline_and_a_passing_read_raises_it() {
+    let e = env("cron = \"0 * * * *\"\nmode = \"apply\"").await;
+    let session = sharesync::session::Session::connect(&e.config, None)
+        .await
+        .unwrap();
+    let pair = &e.config.pairs[0];
+    let plan_checked =
+        || session.plan_pair_checked(pair, vec![], &e.store, sharesync::guard::Baselines::Check);
+    plan_checked().await.unwrap();
+    let good = e.baseline_size();
+    assert!(good.shares >= 6, "{good:?}");
+
+    // Each dry run loses one share: within a third each time, never recorded.
+    for lost in 1..=2 {
+        e.sandbox
+            .with_world(|w| w.take_shares("doodoo", good.shares - lost));
+        plan_checked().await.unwrap();
+        assert_eq!(e.baseline_size(), good, "a passing read does not lower it");
+    }
+
+    // A scheduled apply acts on the smaller read: that is the baseline now.
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    let run = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    assert!(
+        matches!(run.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        run.outcome
+    );
+    assert_eq!(e.baseline_size().shares, good.shares - 2);
+
+    // The apply created shares: the next passing read raises the baseline.
+    plan_checked().await.unwrap();
+    assert!(e.baseline_size().shares > good.shares - 2);
+}
+
 /// A new destination nobody is shared on yet: the client cannot tell an empty catalogue from a
 /// real one there (no share names a library), the baseline can. Twice empty stops the run before
 /// any write; once (a blip), the re-read is planned from.

@@ -273,6 +273,8 @@ pub async fn apply(
         check_limits(&fresh_plan, source_accounts(&fresh), job.limits)?;
     }
     settle_interrupted(store, &fresh.dest)?;
+    // The read this run acts on passed: it is the servers' last good read, lower or not.
+    crate::guard::baseline::record(store, &fresh)?;
 
     let targets = grant::targets(&fresh_plan, &fresh);
     let run = store.start_run(&NewRun {

@@ -3,7 +3,8 @@
 //! create shares for everyone. So the size of each server's last good read (accounts with access,
 //! shares, libraries) is kept in the store; a new read far below it is read once more, and if it
 //! still looks wrong nothing is planned from it. An admin who knows the change is real accepts
-//! it, and that read becomes the new baseline.
+//! it, and that read becomes the new baseline. A read that passes only raises the baseline; it
+//! goes down after an apply (from the read the run acts on), an undo, or an accept.
 
 use std::fmt;
 
@@ -196,7 +197,8 @@ pub fn suspects(store: &Store, state: &SharingState) -> Result<Vec<SuspectServer
     Ok(out)
 }
 
-/// Record both servers of `state` as their last good read.
+/// Record both servers of `state` as their last good read (after an apply or an accept: the
+/// baseline may go down only here).
 pub fn record(store: &Store, state: &SharingState) -> Result<(), StoreError> {
     for sharing in [&state.source, &state.dest] {
         store.record_baseline(&sharing.server.reference(), &ReadSize::of(sharing))?;
@@ -204,9 +206,28 @@ pub fn record(store: &Store, state: &SharingState) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Raise both servers' baselines to `state` where it is larger (a read that passed). It never
+/// lowers them: reads that each pass by a little would otherwise walk the baseline down a slow
+/// decline unnoticed.
+fn raise(store: &Store, state: &SharingState) -> Result<(), StoreError> {
+    for sharing in [&state.source, &state.dest] {
+        let now = ReadSize::of(sharing);
+        let size = match store.read_baseline(&sharing.server.machine_id)? {
+            Some(before) => ReadSize {
+                accounts: before.size.accounts.max(now.accounts),
+                shares: before.size.shares.max(now.shares),
+                libraries: before.size.libraries.max(now.libraries),
+            },
+            None => now,
+        };
+        store.record_baseline(&sharing.server.reference(), &size)?;
+    }
+    Ok(())
+}
+
 /// Read both servers for planning, held to their baselines: a read that looks wrong is read
-/// once more; if it still does, [`ReadLooksWrong`]. A read that passes (or is accepted) becomes
-/// the new baseline.
+/// once more; if it still does, [`ReadLooksWrong`]. A read that passes raises the baselines
+/// where it is larger; an accepted read becomes them.
 pub async fn read_sharing_checked(
     client: &PlexClient,
     store: &Store,
@@ -228,7 +249,11 @@ pub async fn read_sharing_checked(
             })
     };
     let mut state = read().await?;
-    if mode == Baselines::Check && !suspects(store, &state)?.is_empty() {
+    if mode == Baselines::Accept {
+        record(store, &state)?;
+        return Ok(state);
+    }
+    if !suspects(store, &state)?.is_empty() {
         tracing::warn!("a read looks wrong against the last good one; reading again");
         state = read().await?;
         let servers = suspects(store, &state)?;
@@ -240,7 +265,7 @@ pub async fn read_sharing_checked(
             .into());
         }
     }
-    record(store, &state)?;
+    raise(store, &state)?;
     Ok(state)
 }
 
