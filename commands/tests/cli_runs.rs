@@ -11,12 +11,16 @@ struct Fake {
 }
 
 fn fake() -> Fake {
+    fake_with(Scenario::demo())
+}
+
+fn fake_with(scenario: Scenario) -> Fake {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let sandbox = runtime.block_on(Sandbox::start(Scenario::demo())).unwrap();
+    let sandbox = runtime.block_on(Sandbox::start(scenario)).unwrap();
     Fake {
         sandbox,
         _runtime: runtime,
@@ -216,6 +220,25 @@ fn over_a_limit_the_cli_refuses_and_allow_large_applies() {
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("Failures: 0"), "{out}");
     assert!(writes(&fake) > 0);
+}
+
+#[test]
+fn over_the_fraction_limit_the_cli_refuses() {
+    // More than ten accounts to update, so the fraction counts.
+    let fake = fake_with(Scenario::generated(40, 4, 3));
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_FRACTION", "0.1")
+        .args(["sync", "--apply"]));
+    assert!(!ok, "over the limit must fail: {out}");
+    assert_eq!(writes(&fake), 0, "nothing written over the limit");
+    for words in [
+        "accounts to update, limits.max_fraction is 0.1 (at most 10 per run)",
+        "Nothing was written",
+        "--allow-large",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
 }
 
 #[test]

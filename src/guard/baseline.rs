@@ -26,15 +26,10 @@ pub struct ReadSize {
 
 impl ReadSize {
     pub fn of(sharing: &ServerSharing) -> ReadSize {
-        let libraries = &sharing.server.libraries;
         ReadSize {
-            accounts: sharing
-                .shares
-                .values()
-                .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
-                .count(),
+            accounts: super::blast::accounts_with_access(sharing),
             shares: sharing.shares.len(),
-            libraries: libraries.len(),
+            libraries: sharing.server.libraries.len(),
         }
     }
 }

@@ -207,7 +207,7 @@ async fn handle(
             .await
         }
         Action::Confirm => super::apply::confirm(ctx, data, press, stored).await,
-        Action::AcceptChange => accept_change(ctx, data, press, &id.plan_id).await,
+        Action::AcceptChange => Ok(()), // answered above: its id names a server, not a plan
     }
 }
 
