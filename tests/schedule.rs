@@ -430,8 +430,10 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
     assert_eq!(e.writes(), 0, "nothing written");
     let text = wrong.to_string();
     assert!(
-        text.contains(&format!("doodoo: {} shares last run, 1 now", good.shares))
-            && text.contains("sharesync doctor"),
+        text.contains(&format!(
+            "doodoo: {} shares at the last good read, 1 now",
+            good.shares
+        )) && text.contains("sharesync doctor"),
         "{text}"
     );
     let share_reads = e
@@ -607,7 +609,7 @@ async fn an_empty_catalogue_stops_the_run_and_a_single_blip_is_read_again() {
     assert!(
         wrong
             .to_string()
-            .contains("doodoo: 3 libraries last run, 0 now"),
+            .contains("doodoo: 3 libraries at the last good read, 0 now"),
         "{wrong}"
     );
     assert_eq!(e.writes(), 0);

@@ -258,9 +258,10 @@ fn a_read_that_lost_most_shares_is_refused_until_accepted() {
     assert_eq!(writes(&fake), 0, "nothing written");
     assert!(out.is_empty(), "nothing planned: {out}");
     for words in [
-        format!("doodoo: {before} shares last run, 0 now"),
+        format!("doodoo: {before} shares at the last good read, 0 now"),
         "plex.tv may be answering wrongly".into(),
-        "sharesync doctor".into(),
+        "sharesync doctor --deep".into(),
+        "Nothing was planned or written.".into(),
         "sharesync sync --accept-change".into(),
     ] {
         assert!(err.contains(&words), "{words:?} not in {err}");

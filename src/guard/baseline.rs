@@ -55,7 +55,7 @@ impl fmt::Display for Drop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {} last run, {} now",
+            "{} {} at the last good read, {} now",
             self.before, self.what, self.now
         )
     }
@@ -106,13 +106,19 @@ pub struct SuspectServer {
 impl fmt::Display for SuspectServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let drops: Vec<String> = self.drops.iter().map(ToString::to_string).collect();
-        write!(f, "{}: {}", self.server.name, drops.join(", "))
+        write!(
+            f,
+            "{}: {} ({})",
+            self.server.name,
+            drops.join(", "),
+            self.baseline.recorded_at.format("%Y-%m-%d %H:%M UTC")
+        )
     }
 }
 
 /// Both reads (the first and the one re-read) looked wrong; nothing was planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} — plex.tv may be answering wrongly; nothing was planned. Run `sharesync doctor`", self.what())]
+#[error("{} — plex.tv may be answering wrongly; run `sharesync doctor --deep`", self.what())]
 pub struct ReadLooksWrong {
     /// Servers far below their last good read (an admin may accept those).
     pub servers: Vec<SuspectServer>,
@@ -316,7 +322,7 @@ mod tests {
         );
         assert_eq!(
             drops(&before, &size(400, 3, 8))[0].to_string(),
-            "412 shares last run, 3 now"
+            "412 shares at the last good read, 3 now"
         );
         assert!(whats(before, size(900, 900, 30)).is_empty());
         // Two of two friends leaving is not a pattern; three of three is.

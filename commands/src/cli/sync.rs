@@ -33,7 +33,7 @@ pub struct SyncArgs {
     /// Apply the plan after printing it (stale-checked, recorded; see `sharesync runs`).
     #[arg(long)]
     apply: bool,
-    /// plex.tv's answer changed a lot since the last run, and that is real: take this read as
+    /// plex.tv's answer changed a lot since the last good read, and that is real: take this read as
     /// the servers' new baseline instead of refusing it. Not with --apply: review the plan
     /// made from the accepted read first (one cron line must not turn the guard off for good).
     #[arg(long, conflicts_with = "apply")]
@@ -49,10 +49,10 @@ pub struct SyncArgs {
 pub fn read_looks_wrong(wrong: &ReadLooksWrong) -> Failure {
     if wrong.acceptable() {
         Failure(format!(
-            "{wrong}. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
+            "{wrong}. Nothing was planned or written. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
         ))
     } else {
-        Failure(wrong.to_string())
+        Failure(format!("{wrong}. Nothing was planned or written."))
     }
 }
 
