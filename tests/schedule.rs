@@ -467,7 +467,7 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
     let session = sharesync::session::Session::connect(&e.config, None)
         .await
         .unwrap();
-    let accepted = accept_server(&session.client, &e.store, &dest)
+    let accepted = accept_server(&session.client, &e.store, &dest, None)
         .await
         .unwrap();
     assert_eq!(accepted.shares, 1);

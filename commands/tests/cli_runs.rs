@@ -278,6 +278,28 @@ fn a_read_that_lost_most_shares_is_refused_until_accepted() {
     let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
     assert!(ok, "{err}");
     assert_eq!(writes(&fake), 0);
+
+    // Who accepted is kept with the baseline and named when a later read falls below it.
+    let store = sharesync::store::Store::open(dir.path().join("data/sharesync.sqlite")).unwrap();
+    let noodle = fake
+        .sandbox
+        .world()
+        .server_by_name("noodle")
+        .unwrap()
+        .machine_id
+        .clone();
+    let baseline = store
+        .read_baseline(&sharesync::model::MachineId(noodle))
+        .unwrap()
+        .unwrap();
+    assert_eq!(baseline.accepted_by.as_deref(), Some("cli:tester"));
+    fake.sandbox.with_world(|w| w.take_shares("noodle", 0));
+    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(!ok);
+    assert!(
+        err.contains("noodle: ") && err.contains(", accepted by cli:tester)"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1183,6 +1183,23 @@ async fn a_refused_sync_plan_offers_accept_and_the_next_plan_is_made() {
     let press = bot.press(&refused, &accept, admin()).await;
     let cb = bot.callback(&press).await;
     assert_eq!(cb["type"], 7, "{cb}");
+    let store = sharesync::store::Store::open(bot.config.database_file()).unwrap();
+    let dest = bot
+        .sandbox
+        .world()
+        .server_by_name("doodoo")
+        .unwrap()
+        .machine_id
+        .clone();
+    let baseline = store
+        .read_baseline(&sharesync::model::MachineId(dest))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        baseline.accepted_by,
+        Some(format!("discord:{}", fx::ADMIN_USER)),
+        "who accepted is recorded"
+    );
 
     let next = bot.plan(&[]).await;
     assert!(title(&next).starts_with("Sync plan"), "{next}");

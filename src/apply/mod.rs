@@ -274,7 +274,7 @@ pub async fn apply(
     }
     settle_interrupted(store, &fresh.dest)?;
     // The read this run acts on passed: it is the servers' last good read, lower or not.
-    crate::guard::baseline::record(store, &fresh)?;
+    crate::guard::baseline::record(store, &fresh, None)?;
 
     let targets = grant::targets(&fresh_plan, &fresh);
     let run = store.start_run(&NewRun {

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{ServerRef, ServerSharing, SharingState};
 use crate::plex::{PlexClient, PlexError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Trigger};
 
 /// A server's read, in the numbers the guard compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +40,8 @@ pub struct Baseline {
     pub server: ServerRef,
     pub size: ReadSize,
     pub recorded_at: DateTime<Utc>,
+    /// Who accepted this size as a real change; `None`: a read or a run recorded it.
+    pub accepted_by: Option<String>,
 }
 
 /// One number that fell too far.
@@ -108,11 +110,15 @@ impl fmt::Display for SuspectServer {
         let drops: Vec<String> = self.drops.iter().map(ToString::to_string).collect();
         write!(
             f,
-            "{}: {} ({})",
+            "{}: {} ({}",
             self.server.name,
             drops.join(", "),
             self.baseline.recorded_at.format("%Y-%m-%d %H:%M UTC")
-        )
+        )?;
+        match &self.baseline.accepted_by {
+            Some(by) => write!(f, ", accepted by {by})"),
+            None => write!(f, ")"),
+        }
     }
 }
 
@@ -171,10 +177,10 @@ pub enum GuardedReadError {
 
 /// Whether a read is held to the baselines, or is an admin's acknowledgement of a real change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Baselines {
+pub enum Baselines<'a> {
     Check,
-    /// Take this read as the new baseline whatever it looks like.
-    Accept,
+    /// Take this read as the new baseline whatever it looks like (accepted by this trigger).
+    Accept(&'a Trigger),
 }
 
 /// The servers of `state` whose read looks wrong against their stored baselines.
@@ -200,9 +206,17 @@ pub fn suspects(store: &Store, state: &SharingState) -> Result<Vec<SuspectServer
 
 /// Record both servers of `state` as their last good read (after an apply or an accept: the
 /// baseline may go down only here).
-pub fn record(store: &Store, state: &SharingState) -> Result<(), StoreError> {
+pub fn record(
+    store: &Store,
+    state: &SharingState,
+    accepted_by: Option<&Trigger>,
+) -> Result<(), StoreError> {
     for sharing in [&state.source, &state.dest] {
-        store.record_baseline(&sharing.server.reference(), &ReadSize::of(sharing))?;
+        store.record_baseline(
+            &sharing.server.reference(),
+            &ReadSize::of(sharing),
+            accepted_by.map(Trigger::as_str),
+        )?;
     }
     Ok(())
 }
@@ -213,15 +227,18 @@ pub fn record(store: &Store, state: &SharingState) -> Result<(), StoreError> {
 fn raise(store: &Store, state: &SharingState) -> Result<(), StoreError> {
     for sharing in [&state.source, &state.dest] {
         let now = ReadSize::of(sharing);
-        let size = match store.read_baseline(&sharing.server.machine_id)? {
-            Some(before) => ReadSize {
-                accounts: before.size.accounts.max(now.accounts),
-                shares: before.size.shares.max(now.shares),
-                libraries: before.size.libraries.max(now.libraries),
-            },
-            None => now,
+        let (size, accepted_by) = match store.read_baseline(&sharing.server.machine_id)? {
+            Some(before) => (
+                ReadSize {
+                    accounts: before.size.accounts.max(now.accounts),
+                    shares: before.size.shares.max(now.shares),
+                    libraries: before.size.libraries.max(now.libraries),
+                },
+                before.accepted_by,
+            ),
+            None => (now, None),
         };
-        store.record_baseline(&sharing.server.reference(), &size)?;
+        store.record_baseline(&sharing.server.reference(), &size, accepted_by.as_deref())?;
     }
     Ok(())
 }
@@ -234,7 +251,7 @@ pub async fn read_sharing_checked(
     store: &Store,
     source: &ServerRef,
     dest: &ServerRef,
-    mode: Baselines,
+    mode: Baselines<'_>,
 ) -> Result<SharingState, GuardedReadError> {
     // The client has already read again when it found a read incomplete.
     let read = || async {
@@ -250,8 +267,8 @@ pub async fn read_sharing_checked(
             })
     };
     let mut state = read().await?;
-    if mode == Baselines::Accept {
-        record(store, &state)?;
+    if let Baselines::Accept(by) = mode {
+        record(store, &state, Some(by))?;
         return Ok(state);
     }
     if !suspects(store, &state)?.is_empty() {
@@ -270,16 +287,17 @@ pub async fn read_sharing_checked(
     Ok(state)
 }
 
-/// An admin's acknowledgement that `server` really changed: read it now and make that read its
-/// baseline, whatever it looks like.
+/// An admin's acknowledgement that `server` really changed (`by`; `None`: an undo's own
+/// record): read it now and make that read its baseline, whatever it looks like.
 pub async fn accept_server(
     client: &PlexClient,
     store: &Store,
     server: &ServerRef,
+    by: Option<&Trigger>,
 ) -> Result<ReadSize, GuardedReadError> {
     let (_, sharing) = client.read_server_sharing(server).await?;
     let size = ReadSize::of(&sharing);
-    store.record_baseline(&sharing.server.reference(), &size)?;
+    store.record_baseline(&sharing.server.reference(), &size, by.map(Trigger::as_str))?;
     Ok(size)
 }
 

@@ -89,8 +89,9 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
         }
         Err(e) => return Err(e),
     };
+    let trigger = super::runs::trigger();
     let baselines = if args.accept_change {
-        Baselines::Accept
+        Baselines::Accept(&trigger)
     } else {
         Baselines::Check
     };
