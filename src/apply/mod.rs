@@ -62,9 +62,7 @@ pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 
 use crate::config::Limits;
-use crate::guard::{
-    baseline::suspects, blast::source_accounts, check_limits, OverLimit, ReadLooksWrong,
-};
+use crate::guard::{blast::source_accounts, check_limits, OverLimit, ReadLooksWrong};
 use crate::model::{AccountId, ServerRef, ServerSharing, ShareId};
 use crate::plan::{plan, Plan, PlanError, PlanOptions};
 use crate::plex::{PlexClient, PlexError};
@@ -253,13 +251,8 @@ pub async fn apply(
         .map_err(read_error)?;
     // An unattended apply (a saved plan from cron, a Confirm pressed hours later) is held to
     // the baselines too, from the read it already has.
-    let servers = suspects(store, &fresh)?;
-    if !servers.is_empty() {
-        return Err(ReadLooksWrong {
-            servers,
-            incomplete: None,
-        }
-        .into());
+    if let Some(wrong) = ReadLooksWrong::against(store, &fresh)? {
+        return Err(wrong.into());
     }
     let fresh_plan = plan(&fresh, job.options)?;
     let differences = fresh_plan.differences(job.approved);

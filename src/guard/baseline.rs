@@ -159,6 +159,15 @@ impl ReadLooksWrong {
         parts.join("; ")
     }
 
+    /// The refusal of `state` if a server of it is far below its stored baseline.
+    pub fn against(store: &Store, state: &SharingState) -> Result<Option<Self>, StoreError> {
+        let servers = suspects(store, state)?;
+        Ok((!servers.is_empty()).then_some(ReadLooksWrong {
+            servers,
+            incomplete: None,
+        }))
+    }
+
     /// Whether accepting the read as a new baseline would let the next run plan.
     pub fn acceptable(&self) -> bool {
         self.incomplete.is_none() && !self.servers.is_empty()
@@ -271,16 +280,11 @@ pub async fn read_sharing_checked(
         record(store, &state, Some(by))?;
         return Ok(state);
     }
-    if !suspects(store, &state)?.is_empty() {
+    if ReadLooksWrong::against(store, &state)?.is_some() {
         tracing::warn!("a read looks wrong against the last good one; reading again");
         state = read().await?;
-        let servers = suspects(store, &state)?;
-        if !servers.is_empty() {
-            return Err(ReadLooksWrong {
-                servers,
-                incomplete: None,
-            }
-            .into());
+        if let Some(wrong) = ReadLooksWrong::against(store, &state)? {
+            return Err(wrong.into());
         }
     }
     raise(store, &state)?;
