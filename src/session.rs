@@ -207,7 +207,7 @@ impl Session {
         pair: &PairConfig,
         only_accounts: Vec<String>,
         store: &Store,
-        baselines: Baselines,
+        baselines: Baselines<'_>,
     ) -> Result<(SharingState, Plan), SessionError> {
         let (source, dest) = self.pair_servers(pair).await?;
         let state = read_sharing_checked(&self.client, store, &source, &dest, baselines).await?;

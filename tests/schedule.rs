@@ -442,11 +442,14 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
         )
     };
     assert!(*first && run.worth_announcing());
+    s.announced(&run).unwrap();
     assert_eq!(e.writes(), 0, "nothing written");
     let text = wrong.to_string();
     assert!(
-        text.contains(&format!("doodoo: {} shares last run, 1 now", good.shares))
-            && text.contains("sharesync doctor"),
+        text.contains(&format!(
+            "doodoo: {} shares at the last good read, 1 now",
+            good.shares
+        )) && text.contains("sharesync doctor"),
         "{text}"
     );
     let share_reads = e
@@ -480,7 +483,7 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
     let session = sharesync::session::Session::connect(&e.config, None)
         .await
         .unwrap();
-    let accepted = accept_server(&session.client, &e.store, &dest)
+    let accepted = accept_server(&session.client, &e.store, &dest, None)
         .await
         .unwrap();
     assert_eq!(accepted.shares, 1);
@@ -491,6 +494,86 @@ async fn a_read_that_lost_most_shares_stops_the_run_once_until_accepted() {
     };
     assert!(report.summary.accounts_updated > 0);
     drop(lost);
+}
+
+/// A refusal is posted once per what is wrong, not per number: a bad answer that varies (2
+/// shares, then 1) stays quiet once posted, also for a scheduler started again on the same
+/// store; a post that failed (never marked announced) is tried again at the next occurrence.
+#[tokio::test]
+async fn a_refusal_is_posted_once_whatever_its_numbers_and_again_when_the_post_failed() {
+    let e = env("cron = \"0 * * * *\"\nmode = \"apply\"").await;
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    let first = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    assert!(matches!(first.outcome, Outcome::Applied { .. }));
+    assert!(e.baseline_size().shares >= 6);
+
+    e.sandbox.with_world(|w| w.take_shares("doodoo", 2));
+    e.sandbox.clear_requests();
+    let refused = one(s.run_due(at("2026-01-10T04:00:05Z")).await.unwrap());
+    assert!(refused.worth_announcing(), "{:?}", refused.outcome);
+    // The post failed: nothing marked, so the next occurrence posts it again.
+    let retried = one(s.run_due(at("2026-01-10T05:00:05Z")).await.unwrap());
+    assert!(retried.worth_announcing(), "{:?}", retried.outcome);
+    s.announced(&retried).unwrap();
+
+    e.sandbox.with_world(|w| w.take_shares("doodoo", 1));
+    let varied = one(s.run_due(at("2026-01-10T06:00:05Z")).await.unwrap());
+    let Outcome::ReadLooksWrong { wrong, .. } = &varied.outcome else {
+        panic!("{:?}", varied.outcome)
+    };
+    assert!(wrong.to_string().contains("1 now"), "{wrong}");
+    assert!(!varied.worth_announcing(), "other numbers, same refusal");
+
+    // A restart: a new scheduler on the same store stays quiet too.
+    let restarted = e.scheduler(at("2026-01-10T06:30:00Z"));
+    let after = one(restarted.run_due(at("2026-01-10T07:00:05Z")).await.unwrap());
+    assert!(
+        matches!(after.outcome, Outcome::ReadLooksWrong { first: false, .. }),
+        "{:?}",
+        after.outcome
+    );
+    assert!(!after.worth_announcing());
+    assert_eq!(e.writes(), 0, "nothing written while refused");
+}
+
+/// Reads that pass never lower the baseline (a slow decline must not walk it down); an apply
+/// does, from the read it acts on.
+#[tokio::test]
+async fn only_an_apply_lowers_the_baseline_and_a_passing_read_raises_it() {
+    let e = env("cron = \"0 * * * *\"\nmode = \"apply\"").await;
+    let session = sharesync::session::Session::connect(&e.config, None)
+        .await
+        .unwrap();
+    let pair = &e.config.pairs[0];
+    let plan_checked =
+        || session.plan_pair_checked(pair, vec![], &e.store, sharesync::guard::Baselines::Check);
+    plan_checked().await.unwrap();
+    let good = e.baseline_size();
+    assert!(good.shares >= 6, "{good:?}");
+
+    // Each dry run loses one share: within a third each time, never recorded.
+    for lost in 1..=2 {
+        e.sandbox
+            .with_world(|w| w.take_shares("doodoo", good.shares - lost));
+        plan_checked().await.unwrap();
+        assert_eq!(e.baseline_size(), good, "a passing read does not lower it");
+    }
+
+    // A scheduled apply acts on the smaller read: that is the baseline now.
+    let s = e.scheduler(at("2026-01-10T02:00:00Z"));
+    s.run_due(at("2026-01-10T02:00:00Z")).await.unwrap();
+    let run = one(s.run_due(at("2026-01-10T03:00:05Z")).await.unwrap());
+    assert!(
+        matches!(run.outcome, Outcome::Applied { .. }),
+        "{:?}",
+        run.outcome
+    );
+    assert_eq!(e.baseline_size().shares, good.shares - 2);
+
+    // The apply created shares: the next passing read raises the baseline.
+    plan_checked().await.unwrap();
+    assert!(e.baseline_size().shares > good.shares - 2);
 }
 
 /// A new destination nobody is shared on yet: the client cannot tell an empty catalogue from a
@@ -542,7 +625,7 @@ async fn an_empty_catalogue_stops_the_run_and_a_single_blip_is_read_again() {
     assert!(
         wrong
             .to_string()
-            .contains("doodoo: 3 libraries last run, 0 now"),
+            .contains("doodoo: 3 libraries at the last good read, 0 now"),
         "{wrong}"
     );
     assert_eq!(e.writes(), 0);
@@ -583,6 +666,7 @@ async fn an_empty_catalogue_on_a_shared_server_stops_the_run_and_is_announced_on
             && run.worth_announcing(),
         "{wrong}"
     );
+    s.announced(&run).unwrap();
     assert_eq!(e.writes(), 0);
     let again = one(s.run_due(at("2026-01-10T04:00:05Z")).await.unwrap());
     assert!(

@@ -240,6 +240,25 @@ fn over_a_limit_the_cli_refuses_and_allow_large_applies() {
 }
 
 #[test]
+fn over_the_fraction_limit_the_cli_refuses() {
+    // More than ten accounts to update, so the fraction counts.
+    let fake = fake_of(Scenario::generated(40, 4, 3));
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir)
+        .env("SHARESYNC_LIMITS__MAX_FRACTION", "0.1")
+        .args(["sync", "--apply"]));
+    assert!(!ok, "over the limit must fail: {out}");
+    assert_eq!(writes(&fake), 0, "nothing written over the limit");
+    for words in [
+        "accounts to update, limits.max_fraction is 0.1 (at most 10 per run)",
+        "Nothing was written",
+        "--allow-large",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
+}
+
+#[test]
 fn a_read_that_lost_most_shares_is_refused_until_accepted() {
     let fake = fake();
     let dir = tempfile::tempdir().unwrap();
@@ -256,9 +275,10 @@ fn a_read_that_lost_most_shares_is_refused_until_accepted() {
     assert_eq!(writes(&fake), 0, "nothing written");
     assert!(out.is_empty(), "nothing planned: {out}");
     for words in [
-        format!("doodoo: {before} shares last run, 0 now"),
+        format!("doodoo: {before} shares at the last good read, 0 now"),
         "plex.tv may be answering wrongly".into(),
-        "sharesync doctor".into(),
+        "sharesync doctor --deep".into(),
+        "Nothing was planned or written.".into(),
         "sharesync sync --accept-change".into(),
     ] {
         assert!(err.contains(&words), "{words:?} not in {err}");
@@ -274,6 +294,92 @@ fn a_read_that_lost_most_shares_is_refused_until_accepted() {
     assert!(out.contains("Will share doodoo with user 'alice'"), "{out}");
     let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
     assert!(ok, "{err}");
+    assert_eq!(writes(&fake), 0);
+
+    // Who accepted is kept with the baseline and named when a later read falls below it.
+    let store = sharesync::store::Store::open(dir.path().join("data/sharesync.sqlite")).unwrap();
+    let noodle = fake
+        .sandbox
+        .world()
+        .server_by_name("noodle")
+        .unwrap()
+        .machine_id
+        .clone();
+    let baseline = store
+        .read_baseline(&sharesync::model::MachineId(noodle))
+        .unwrap()
+        .unwrap();
+    assert_eq!(baseline.accepted_by.as_deref(), Some("cli:tester"));
+    fake.sandbox.with_world(|w| w.take_shares("noodle", 0));
+    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(!ok);
+    assert!(
+        err.contains("noodle: ") && err.contains(", accepted by cli:tester)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_saved_plan_is_not_applied_from_a_read_that_lost_most_shares() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
+    assert!(ok, "{err}");
+    fake.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+    fake.sandbox.clear_requests();
+
+    // `apply FILE` from cron: its own fresh read is held to the baselines.
+    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "plan.json"]));
+    assert!(!ok, "{out}");
+    assert_eq!(writes(&fake), 0, "nothing written");
+    for words in [
+        "doodoo: ",
+        "plex.tv may be answering wrongly",
+        "sharesync sync --accept-change",
+    ] {
+        assert!(err.contains(words), "{words:?} not in {err}");
+    }
+    assert!(
+        !err.contains("plan changed"),
+        "refused as a bad read: {err}"
+    );
+    let (_, runs, _) = run(sharesync(&fake, &dir).arg("runs"));
+    assert!(!runs.contains("apply"), "no run recorded: {runs}");
+}
+
+#[test]
+fn accept_change_is_refused_with_apply() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out, err) =
+        run(sharesync(&fake, &dir).args(["sync", "--apply", "--allow-large", "--accept-change"]));
+    assert!(!ok, "{out}");
+    assert!(err.contains("--accept-change"), "{err}");
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert!(
+        fake.sandbox.requests().is_empty(),
+        "nothing read or written"
+    );
+}
+
+#[test]
+fn a_dry_run_plans_when_the_store_cannot_be_opened() {
+    let fake = fake();
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the database file should be: the store cannot be opened. (File modes
+    // would not do: tests may run as root, who writes anyway.)
+    std::fs::create_dir_all(dir.path().join("data/sharesync.sqlite")).unwrap();
+    let (ok, out, err) = run(sharesync(&fake, &dir).arg("sync"));
+    assert!(ok, "{err}");
+    assert!(out.contains("Will share doodoo with user 'erin'"), "{out}");
+    assert_eq!(err.matches("warning:").count(), 1, "{err}");
+    assert!(err.contains("last good reads"), "{err}");
+    assert_eq!(writes(&fake), 0);
+
+    // Applying needs the store (the run is recorded): refused, nothing written.
+    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
+    assert!(!ok);
+    assert!(err.contains("sharesync.sqlite"), "{err}");
     assert_eq!(writes(&fake), 0);
 }
 

@@ -520,21 +520,31 @@ async fn a_stale_plan_shows_the_new_plan_and_writes_nothing() {
         .await;
     bot.callback(&press).await;
     let confirm = bot.message(&msg);
-    // Someone removes the destination's shares between plan and confirm: the plan changes.
+    // Someone removes two destination shares between plan and confirm: the plan changes.
+    // (Two of six: less than the third the read guard refuses.)
     bot.sandbox.with_world(|w| {
-        let dest = w
-            .servers
-            .iter()
-            .find(|s| s.name == "doodoo")
-            .unwrap()
-            .machine_id
-            .clone();
-        // Drop every destination share, so many accounts now need a new share.
+        let id_of = |name: &str| {
+            w.servers
+                .iter()
+                .find(|s| s.name == name)
+                .unwrap()
+                .machine_id
+                .clone()
+        };
+        let (source, dest) = (id_of("noodle"), id_of("doodoo"));
+        let on_source: Vec<_> = w
+            .shares
+            .values()
+            .filter(|s| s.machine_id == source)
+            .map(|s| s.account_id)
+            .collect();
+        // Accounts with source access now need a new share.
         let ids: Vec<u64> = w
             .shares
             .iter()
-            .filter(|(_, s)| s.machine_id == dest)
+            .filter(|(_, s)| s.machine_id == dest && on_source.contains(&s.account_id))
             .map(|(id, _)| *id)
+            .take(2)
             .collect();
         assert!(!ids.is_empty());
         for id in ids {
@@ -1193,7 +1203,9 @@ async fn a_read_that_looks_wrong_is_posted_once_and_an_admin_accepts_it() {
     let text = description(&post);
     for words in [
         "doodoo: ",
-        " shares last run, 0 now",
+        " shares at the last good read, 0 now",
+        "UTC) — plex.tv may be answering wrongly; run \\`sharesync doctor --deep\\`",
+        "Nothing was planned or written.",
         "plex.tv may be answering wrongly",
         "posted once",
     ] {
@@ -1231,6 +1243,57 @@ async fn a_read_that_looks_wrong_is_posted_once_and_an_admin_accepts_it() {
         bot.writes() > writes,
         "planned and applied from the accepted read"
     );
+    bot.stop().await;
+}
+
+/// A bot with no schedule: a refused /sync-plan carries the admin-only Accept button itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_sync_plan_offers_accept_and_the_next_plan_is_made() {
+    let bot = TestBot::start().await;
+    let first = bot.plan(&[]).await;
+    assert!(title(&first).starts_with("Sync plan"), "{first}");
+    bot.sandbox.with_world(|w| w.take_shares("doodoo", 0));
+
+    let refused = bot.plan(&[]).await;
+    assert!(
+        title(&refused).contains("the read looks wrong"),
+        "{refused}"
+    );
+    let text = description(&refused);
+    for words in [
+        "plex.tv may be answering wrongly",
+        "Nothing was planned or written.",
+        "accept it below",
+    ] {
+        assert!(text.contains(words), "{words:?} not in {text}");
+    }
+    let accept = button_with(&refused, "ss:accept-change:");
+    let denied = bot.press(&refused, &accept, non_admin()).await;
+    assert_eq!(bot.callback(&denied).await["data"]["flags"], 64);
+    let press = bot.press(&refused, &accept, admin()).await;
+    let cb = bot.callback(&press).await;
+    assert_eq!(cb["type"], 7, "{cb}");
+    let store = sharesync::store::Store::open(bot.config.database_file()).unwrap();
+    let dest = bot
+        .sandbox
+        .world()
+        .server_by_name("doodoo")
+        .unwrap()
+        .machine_id
+        .clone();
+    let baseline = store
+        .read_baseline(&sharesync::model::MachineId(dest))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        baseline.accepted_by,
+        Some(format!("discord:{}", fx::ADMIN_USER)),
+        "who accepted is recorded"
+    );
+
+    let next = bot.plan(&[]).await;
+    assert!(title(&next).starts_with("Sync plan"), "{next}");
+    assert_eq!(bot.writes(), 0);
     bot.stop().await;
 }
 

@@ -7,6 +7,8 @@
 //!    differences and the new plan: nothing is written and **no run is recorded** (there is
 //!    nothing to record; the caller shows the new plan for approval). The writes then follow the
 //!    fresh plan, which equals the approved one (a saved plan JSON carries titles, not ids).
+//!    A fresh read far below the servers' last good reads is refused first
+//!    ([`ApplyError::ReadLooksWrong`], nothing written, no run recorded).
 //!    Then the blast-radius limits ([`crate::guard::blast`]): a fresh plan over one is refused
 //!    ([`ApplyError::OverLimit`], nothing written, no run recorded) unless the job allows it.
 //! 2. **Union writes** — per account, the destination share's freshly read libraries plus the
@@ -64,7 +66,7 @@ pub use retry::{Backoff, RetryPolicy};
 pub use undo::{plan_undo, undo, UndoAccount, UndoAction, UndoJob, UndoPlan};
 
 use crate::config::Limits;
-use crate::guard::{blast::source_accounts, check_limits, OverLimit};
+use crate::guard::{blast::source_accounts, check_limits, OverLimit, ReadLooksWrong};
 use crate::model::{AccountId, ServerRef, ServerSharing, ShareId};
 use crate::plan::{plan, Plan, PlanError, PlanOptions};
 use crate::plex::{PlexClient, PlexError};
@@ -98,6 +100,11 @@ pub enum ApplyError {
     /// written; no run was recorded.
     #[error("{0}; nothing was written")]
     OverLimit(#[from] OverLimit),
+    /// The fresh read is far below the servers' last good reads ([`crate::guard::baseline`]):
+    /// a plan approved earlier (a saved file, a Confirm pressed later) is not applied from it.
+    /// Nothing was written; no run was recorded.
+    #[error(transparent)]
+    ReadLooksWrong(#[from] ReadLooksWrong),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("run {0} is an undo; only an apply run can be undone")]
@@ -298,6 +305,11 @@ pub async fn apply(
         .read_sharing(job.source, job.dest)
         .await
         .map_err(read_error)?;
+    // An unattended apply (a saved plan from cron, a Confirm pressed hours later) is held to
+    // the baselines too, from the read it already has.
+    if let Some(wrong) = ReadLooksWrong::against(store, &fresh)? {
+        return Err(wrong.into());
+    }
     let fresh_plan = plan(&fresh, job.options)?;
     let differences = fresh_plan.differences(job.approved);
     if !differences.is_empty() {
@@ -310,6 +322,8 @@ pub async fn apply(
         check_limits(&fresh_plan, source_accounts(&fresh), job.limits)?;
     }
     settle_interrupted(store, &fresh.dest)?;
+    // The read this run acts on passed: it is the servers' last good read, lower or not.
+    crate::guard::baseline::record(store, &fresh, None)?;
 
     let targets = grant::targets(&fresh_plan, &fresh);
     let run = lease.start_run(&NewRun {

@@ -391,7 +391,7 @@ pub async fn undo(
     }
     // An undo is the one run that shrinks a server on purpose: its size now is the baseline the
     // read guard compares the next read with (crate::guard::baseline), not a read gone wrong.
-    if let Err(e) = crate::guard::baseline::accept_server(client, store, &record.dest).await {
+    if let Err(e) = crate::guard::baseline::accept_server(client, store, &record.dest, None).await {
         tracing::warn!(server = %record.dest.name, "could not record the size after the undo: {e}");
     }
     Ok(report)

@@ -3,7 +3,8 @@
 //! create shares for everyone. So the size of each server's last good read (accounts with access,
 //! shares, libraries) is kept in the store; a new read far below it is read once more, and if it
 //! still looks wrong nothing is planned from it. An admin who knows the change is real accepts
-//! it, and that read becomes the new baseline.
+//! it, and that read becomes the new baseline. A read that passes only raises the baseline; it
+//! goes down after an apply (from the read the run acts on), an undo, or an accept.
 
 use std::fmt;
 
@@ -11,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{ServerRef, ServerSharing, SharingState};
 use crate::plex::{PlexClient, PlexError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Trigger};
 
 /// A server's read, in the numbers the guard compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,15 +26,10 @@ pub struct ReadSize {
 
 impl ReadSize {
     pub fn of(sharing: &ServerSharing) -> ReadSize {
-        let libraries = &sharing.server.libraries;
         ReadSize {
-            accounts: sharing
-                .shares
-                .values()
-                .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
-                .count(),
+            accounts: super::blast::accounts_with_access(sharing),
             shares: sharing.shares.len(),
-            libraries: libraries.len(),
+            libraries: sharing.server.libraries.len(),
         }
     }
 }
@@ -44,6 +40,8 @@ pub struct Baseline {
     pub server: ServerRef,
     pub size: ReadSize,
     pub recorded_at: DateTime<Utc>,
+    /// Who accepted this size as a real change; `None`: a read or a run recorded it.
+    pub accepted_by: Option<String>,
 }
 
 /// One number that fell too far.
@@ -59,7 +57,7 @@ impl fmt::Display for Drop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} {} last run, {} now",
+            "{} {} at the last good read, {} now",
             self.before, self.what, self.now
         )
     }
@@ -110,13 +108,23 @@ pub struct SuspectServer {
 impl fmt::Display for SuspectServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let drops: Vec<String> = self.drops.iter().map(ToString::to_string).collect();
-        write!(f, "{}: {}", self.server.name, drops.join(", "))
+        write!(
+            f,
+            "{}: {} ({}",
+            self.server.name,
+            drops.join(", "),
+            self.baseline.recorded_at.format("%Y-%m-%d %H:%M UTC")
+        )?;
+        match &self.baseline.accepted_by {
+            Some(by) => write!(f, ", accepted by {by})"),
+            None => write!(f, ")"),
+        }
     }
 }
 
 /// Both reads (the first and the one re-read) looked wrong; nothing was planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{} — plex.tv may be answering wrongly; nothing was planned. Run `sharesync doctor`", self.what())]
+#[error("{} — plex.tv may be answering wrongly; run `sharesync doctor --deep`", self.what())]
 pub struct ReadLooksWrong {
     /// Servers far below their last good read (an admin may accept those).
     pub servers: Vec<SuspectServer>,
@@ -131,6 +139,33 @@ impl ReadLooksWrong {
         let mut parts: Vec<String> = self.servers.iter().map(ToString::to_string).collect();
         parts.extend(self.incomplete.clone());
         parts.join("; ")
+    }
+
+    /// What is wrong, without the numbers: the servers and which measures dropped, or that
+    /// the read was incomplete. A schedule posts a refusal once per key, however the numbers
+    /// of a bad answer vary between occurrences.
+    pub fn key(&self) -> String {
+        let mut parts: Vec<String> = self
+            .servers
+            .iter()
+            .map(|s| {
+                let whats: Vec<&str> = s.drops.iter().map(|d| d.what).collect();
+                format!("{}: {}", s.server.machine_id.0, whats.join(", "))
+            })
+            .collect();
+        if self.incomplete.is_some() {
+            parts.push("incomplete".into());
+        }
+        parts.join("; ")
+    }
+
+    /// The refusal of `state` if a server of it is far below its stored baseline.
+    pub fn against(store: &Store, state: &SharingState) -> Result<Option<Self>, StoreError> {
+        let servers = suspects(store, state)?;
+        Ok((!servers.is_empty()).then_some(ReadLooksWrong {
+            servers,
+            incomplete: None,
+        }))
     }
 
     /// Whether accepting the read as a new baseline would let the next run plan.
@@ -151,10 +186,10 @@ pub enum GuardedReadError {
 
 /// Whether a read is held to the baselines, or is an admin's acknowledgement of a real change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Baselines {
+pub enum Baselines<'a> {
     Check,
-    /// Take this read as the new baseline whatever it looks like.
-    Accept,
+    /// Take this read as the new baseline whatever it looks like (accepted by this trigger).
+    Accept(&'a Trigger),
 }
 
 /// The servers of `state` whose read looks wrong against their stored baselines.
@@ -178,23 +213,54 @@ pub fn suspects(store: &Store, state: &SharingState) -> Result<Vec<SuspectServer
     Ok(out)
 }
 
-/// Record both servers of `state` as their last good read.
-pub fn record(store: &Store, state: &SharingState) -> Result<(), StoreError> {
+/// Record both servers of `state` as their last good read (after an apply or an accept: the
+/// baseline may go down only here).
+pub fn record(
+    store: &Store,
+    state: &SharingState,
+    accepted_by: Option<&Trigger>,
+) -> Result<(), StoreError> {
     for sharing in [&state.source, &state.dest] {
-        store.record_baseline(&sharing.server.reference(), &ReadSize::of(sharing))?;
+        store.record_baseline(
+            &sharing.server.reference(),
+            &ReadSize::of(sharing),
+            accepted_by.map(Trigger::as_str),
+        )?;
+    }
+    Ok(())
+}
+
+/// Raise both servers' baselines to `state` where it is larger (a read that passed). It never
+/// lowers them: reads that each pass by a little would otherwise walk the baseline down a slow
+/// decline unnoticed.
+fn raise(store: &Store, state: &SharingState) -> Result<(), StoreError> {
+    for sharing in [&state.source, &state.dest] {
+        let now = ReadSize::of(sharing);
+        let (size, accepted_by) = match store.read_baseline(&sharing.server.machine_id)? {
+            Some(before) => (
+                ReadSize {
+                    accounts: before.size.accounts.max(now.accounts),
+                    shares: before.size.shares.max(now.shares),
+                    libraries: before.size.libraries.max(now.libraries),
+                },
+                before.accepted_by,
+            ),
+            None => (now, None),
+        };
+        store.record_baseline(&sharing.server.reference(), &size, accepted_by.as_deref())?;
     }
     Ok(())
 }
 
 /// Read both servers for planning, held to their baselines: a read that looks wrong is read
-/// once more; if it still does, [`ReadLooksWrong`]. A read that passes (or is accepted) becomes
-/// the new baseline.
+/// once more; if it still does, [`ReadLooksWrong`]. A read that passes raises the baselines
+/// where it is larger; an accepted read becomes them.
 pub async fn read_sharing_checked(
     client: &PlexClient,
     store: &Store,
     source: &ServerRef,
     dest: &ServerRef,
-    mode: Baselines,
+    mode: Baselines<'_>,
 ) -> Result<SharingState, GuardedReadError> {
     // The client has already read again when it found a read incomplete.
     let read = || async {
@@ -210,32 +276,32 @@ pub async fn read_sharing_checked(
             })
     };
     let mut state = read().await?;
-    if mode == Baselines::Check && !suspects(store, &state)?.is_empty() {
+    if let Baselines::Accept(by) = mode {
+        record(store, &state, Some(by))?;
+        return Ok(state);
+    }
+    if ReadLooksWrong::against(store, &state)?.is_some() {
         tracing::warn!("a read looks wrong against the last good one; reading again");
         state = read().await?;
-        let servers = suspects(store, &state)?;
-        if !servers.is_empty() {
-            return Err(ReadLooksWrong {
-                servers,
-                incomplete: None,
-            }
-            .into());
+        if let Some(wrong) = ReadLooksWrong::against(store, &state)? {
+            return Err(wrong.into());
         }
     }
-    record(store, &state)?;
+    raise(store, &state)?;
     Ok(state)
 }
 
-/// An admin's acknowledgement that `server` really changed: read it now and make that read its
-/// baseline, whatever it looks like.
+/// An admin's acknowledgement that `server` really changed (`by`; `None`: an undo's own
+/// record): read it now and make that read its baseline, whatever it looks like.
 pub async fn accept_server(
     client: &PlexClient,
     store: &Store,
     server: &ServerRef,
+    by: Option<&Trigger>,
 ) -> Result<ReadSize, GuardedReadError> {
     let (_, sharing) = client.read_server_sharing(server).await?;
     let size = ReadSize::of(&sharing);
-    store.record_baseline(&sharing.server.reference(), &size)?;
+    store.record_baseline(&sharing.server.reference(), &size, by.map(Trigger::as_str))?;
     Ok(size)
 }
 
@@ -278,7 +344,7 @@ mod tests {
         );
         assert_eq!(
             drops(&before, &size(400, 3, 8))[0].to_string(),
-            "412 shares last run, 3 now"
+            "412 shares at the last good read, 3 now"
         );
         assert!(whats(before, size(900, 900, 30)).is_empty());
         // Two of two friends leaving is not a pattern; three of three is.

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::config::Limits;
-use crate::model::SharingState;
+use crate::model::{ServerSharing, SharingState};
 use crate::plan::{Outcome, Plan};
 
 /// The relative limit never refuses a run that changes this many accounts or fewer: on a small
@@ -64,8 +64,8 @@ pub struct LimitExceeded {
     pub planned: usize,
     /// The most the limit lets one run do.
     pub allowed: usize,
-    /// The configured value (the fraction itself for `max_fraction`).
-    pub setting: f64,
+    /// The configured fraction, for `max_fraction` (the other limits' setting is `allowed`).
+    pub fraction: Option<f64>,
     /// Accounts with access on the source (what a fraction is of).
     pub source_accounts: usize,
 }
@@ -87,7 +87,10 @@ impl fmt::Display for LimitExceeded {
             Limit::Fraction => write!(
                 f,
                 "{} of the source's {} accounts to update, {key} is {} (at most {} per run)",
-                self.planned, self.source_accounts, self.setting, self.allowed
+                self.planned,
+                self.source_accounts,
+                self.fraction.unwrap_or_default(),
+                self.allowed
             ),
         }
     }
@@ -117,12 +120,16 @@ impl OverLimit {
     }
 }
 
-/// Accounts that can see at least one library on the source (the planner's rule: a share with
-/// no libraries is no access).
+/// Accounts that can see at least one library on the source.
 pub fn source_accounts(state: &SharingState) -> usize {
-    let libraries = &state.source.server.libraries;
-    state
-        .source
+    accounts_with_access(&state.source)
+}
+
+/// Accounts that can see at least one library of the server (the planner's rule: a share with
+/// no libraries is no access).
+pub fn accounts_with_access(sharing: &ServerSharing) -> usize {
+    let libraries = &sharing.server.libraries;
+    sharing
         .shares
         .values()
         .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
@@ -155,7 +162,7 @@ pub fn check_limits(
                 limit,
                 planned,
                 allowed,
-                setting: allowed as f64,
+                fraction: None,
                 source_accounts,
             });
         }
@@ -168,7 +175,7 @@ pub fn check_limits(
                 limit: Limit::Fraction,
                 planned: radius.accounts,
                 allowed,
-                setting: limits.max_fraction,
+                fraction: Some(limits.max_fraction),
                 source_accounts,
             });
         }

@@ -75,8 +75,8 @@ pub enum Outcome {
     /// waits for an admin, who may go over the limit knowingly.
     OverLimit { plan: Plan, over: OverLimit },
     /// The read looked wrong twice (against the servers' last good reads, or incomplete):
-    /// nothing was planned. `first`: this schedule's previous run did not end with the same
-    /// refusal (only the first is announced, not every occurrence).
+    /// nothing was planned. `first`: this refusal ([`ReadLooksWrong::key`]) has not been
+    /// posted since the schedule's last read that passed (only the first is announced).
     ReadLooksWrong { wrong: ReadLooksWrong, first: bool },
     /// `check` mode: the API families' cross-check of the pair's servers.
     Checked { check: DeepCheck },
@@ -110,6 +110,18 @@ impl ScheduledRun {
             }
             _ => true,
         }
+    }
+
+    /// The servers were read and the read passed the baselines (a refusal met again after it
+    /// is news again).
+    fn read_passed(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::InSync { .. }
+                | Outcome::ToApprove { .. }
+                | Outcome::Applied { .. }
+                | Outcome::OverLimit { .. }
+        )
     }
 
     /// One line for the record and `sharesync schedules`.
@@ -197,10 +209,24 @@ impl Scheduler {
                         _ => None,
                     },
                 )?;
+                if run.read_passed() {
+                    self.store.set_announced_refusal(&schedule.name, None)?;
+                }
                 done.push(run);
             }
         }
         Ok(done)
+    }
+
+    /// The front end posted `run`: a refusal is not posted again while it stays the same
+    /// (recorded only now, so a post that failed is tried again at the next occurrence).
+    pub fn announced(&self, run: &ScheduledRun) -> Result<(), StoreError> {
+        match &run.outcome {
+            Outcome::ReadLooksWrong { wrong, .. } => self
+                .store
+                .set_announced_refusal(&run.schedule.name, Some(&wrong.key())),
+            _ => Ok(()),
+        }
     }
 
     async fn run_one(
@@ -298,14 +324,9 @@ impl Scheduler {
         }) {
             Ok(read) => read,
             Err(SessionError::ReadLooksWrong(wrong)) => {
-                let outcome = Outcome::ReadLooksWrong { wrong, first: true };
-                let previous = self.store.schedule_state(&schedule.name)?;
-                let mut run = finish(outcome);
-                let again = previous.and_then(|p| p.last_result) == Some(run.summary());
-                if let Outcome::ReadLooksWrong { first, .. } = &mut run.outcome {
-                    *first = !again;
-                }
-                return Ok(Some(run));
+                let posted = self.store.announced_refusal(&schedule.name)?;
+                let first = posted.as_deref() != Some(wrong.key().as_str());
+                return Ok(Some(finish(Outcome::ReadLooksWrong { wrong, first })));
             }
             Err(SessionError::Store(e)) => return Err(e),
             Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),

@@ -15,7 +15,9 @@ CREATE TABLE read_baselines (
     accounts      INTEGER NOT NULL,
     shares        INTEGER NOT NULL,
     libraries     INTEGER NOT NULL,
-    recorded_at   TEXT NOT NULL
+    recorded_at   TEXT NOT NULL,
+    -- Who accepted this size as a real change (a trigger); NULL: a read or a run recorded it.
+    accepted_by   TEXT
 );
 
 CREATE TABLE deep_checks (
@@ -24,6 +26,12 @@ CREATE TABLE deep_checks (
     checked_by    TEXT NOT NULL,
     disagreements INTEGER NOT NULL,
     summary       TEXT NOT NULL
+);
+
+-- The refusal (ReadLooksWrong::key) a schedule last posted, written once the post went out.
+CREATE TABLE announced_refusals (
+    schedule      TEXT PRIMARY KEY,
+    refusal       TEXT NOT NULL
 );
 "#;
 
@@ -45,16 +53,26 @@ fn count(v: usize) -> i64 {
 impl Store {
     /// A server's last good read; `None` before the first.
     pub fn read_baseline(&self, server: &MachineId) -> Result<Option<Baseline>, StoreError> {
-        let row: Option<(String, i64, i64, i64, String)> = self
+        type Row = (String, i64, i64, i64, String, Option<String>);
+        let row: Option<Row> = self
             .lock()
             .query_row(
-                "SELECT server_name, accounts, shares, libraries, recorded_at
+                "SELECT server_name, accounts, shares, libraries, recorded_at, accepted_by
                  FROM read_baselines WHERE machine_id = ?1",
                 params![server.0],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
             )
             .optional()?;
-        let Some((name, accounts, shares, libraries, at)) = row else {
+        let Some((name, accounts, shares, libraries, at, accepted_by)) = row else {
             return Ok(None);
         };
         let n = |v: i64| usize::try_from(v).map_err(|_| StoreError::Corrupt(format!("count {v}")));
@@ -69,24 +87,31 @@ impl Store {
                 libraries: n(libraries)?,
             },
             recorded_at: parse_time(&at)?,
+            accepted_by,
         }))
     }
 
-    /// Make `size` the server's last good read.
-    pub fn record_baseline(&self, server: &ServerRef, size: &ReadSize) -> Result<(), StoreError> {
+    /// Make `size` the server's last good read; `accepted_by`: who accepted it as a real change.
+    pub fn record_baseline(
+        &self,
+        server: &ServerRef,
+        size: &ReadSize,
+        accepted_by: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.lock().execute(
             "INSERT INTO read_baselines
-                 (machine_id, server_name, accounts, shares, libraries, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 (machine_id, server_name, accounts, shares, libraries, recorded_at, accepted_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(machine_id) DO UPDATE SET server_name = ?2, accounts = ?3, shares = ?4,
-                 libraries = ?5, recorded_at = ?6",
+                 libraries = ?5, recorded_at = ?6, accepted_by = ?7",
             params![
                 server.machine_id.0,
                 server.name,
                 count(size.accounts),
                 count(size.shares),
                 count(size.libraries),
-                now_text()
+                now_text(),
+                accepted_by
             ],
         )?;
         Ok(())
@@ -125,5 +150,38 @@ impl Store {
             disagreements: usize::try_from(disagreements).unwrap_or(0),
             summary,
         }))
+    }
+
+    /// The refusal a schedule last posted; `None` when its last read passed.
+    pub fn announced_refusal(&self, schedule: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT refusal FROM announced_refusals WHERE schedule = ?1",
+                params![schedule],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Record that a schedule's refusal was posted (`Some`), or that its read passed (`None`).
+    pub fn set_announced_refusal(
+        &self,
+        schedule: &str,
+        refusal: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let conn = self.lock();
+        match refusal {
+            Some(key) => conn.execute(
+                "INSERT INTO announced_refusals (schedule, refusal) VALUES (?1, ?2)
+                 ON CONFLICT(schedule) DO UPDATE SET refusal = ?2",
+                params![schedule, key],
+            )?,
+            None => conn.execute(
+                "DELETE FROM announced_refusals WHERE schedule = ?1",
+                params![schedule],
+            )?,
+        };
+        Ok(())
     }
 }

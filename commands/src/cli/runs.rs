@@ -240,6 +240,7 @@ pub async fn apply_after_plan(
         ))),
         Err(ApplyError::OverLimit(over)) => Err(Failure(over_limit_message(&over))),
         Err(ApplyError::Busy(busy)) => Ok(busy_exit(&busy)),
+        Err(ApplyError::ReadLooksWrong(wrong)) => Err(super::sync::read_looks_wrong(&wrong)),
         Err(e @ ApplyError::TokenRejected { run: Some(run) }) => Err(Failure(format!(
             "{e} (run {run} stopped; `sharesync runs {run}` shows what was done)"
         ))),

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use sharesync::config::{Config, PairConfig};
-use sharesync::guard::{Baselines, ReadSize};
+use sharesync::guard::{Baselines, ReadLooksWrong, ReadSize};
 use sharesync::session::SessionError;
 
 use super::{connect, render, AuthArgs, Failure};
@@ -33,15 +33,27 @@ pub struct SyncArgs {
     /// Apply the plan after printing it (stale-checked, recorded; see `sharesync runs`).
     #[arg(long)]
     apply: bool,
-    /// plex.tv's answer changed a lot since the last run, and that is real: take this read as
-    /// the servers' new baseline instead of refusing it.
-    #[arg(long)]
+    /// plex.tv's answer changed a lot since the last good read, and that is real: take this read as
+    /// the servers' new baseline instead of refusing it. Not with --apply: review the plan
+    /// made from the accepted read first (one cron line must not turn the guard off for good).
+    #[arg(long, conflicts_with = "apply")]
     accept_change: bool,
     /// With --apply: go over the blast-radius limits in [limits] for this run.
     #[arg(long, requires = "apply")]
     allow_large: bool,
     #[command(flatten)]
     auth: AuthArgs,
+}
+
+/// A refused read, with how to accept it when accepting would help.
+pub fn read_looks_wrong(wrong: &ReadLooksWrong) -> Failure {
+    if wrong.acceptable() {
+        Failure(format!(
+            "{wrong}. Nothing was planned or written. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
+        ))
+    } else {
+        Failure(format!("{wrong}. Nothing was planned or written."))
+    }
 }
 
 /// The pair this run syncs: a configured pair, overridden by --source/--dest.
@@ -64,21 +76,37 @@ fn choose_pair(config: &Config, args: &SyncArgs) -> Result<PairConfig, Failure> 
 pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
     let (config, session, _sandbox) = connect(config, &args.auth).await?;
     let pair = choose_pair(&config, &args)?;
-    let store = super::runs::open_store(&config)?;
+    let store = match super::runs::open_store(&config) {
+        Ok(store) => Some(store),
+        // A dry run writes nothing to plex.tv: a read-only data dir, or another user's, still
+        // shows the plan (unchecked: an apply of it is checked by its own read).
+        Err(e) if !args.apply && !args.accept_change => {
+            eprintln!(
+                "warning: {}; planning without comparing with the servers' last good reads",
+                e.0
+            );
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let trigger = super::runs::trigger();
     let baselines = if args.accept_change {
-        Baselines::Accept
+        Baselines::Accept(&trigger)
     } else {
         Baselines::Check
     };
-    let (state, plan) = session
-        .plan_pair_checked(&pair, args.only_users.clone(), &store, baselines)
-        .await
-        .map_err(|e| match e {
-            SessionError::ReadLooksWrong(wrong) if wrong.acceptable() => Failure(format!(
-                "{wrong}. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
-            )),
-            e => Failure(e.to_string()),
-        })?;
+    let planned = match &store {
+        Some(store) => {
+            session
+                .plan_pair_checked(&pair, args.only_users.clone(), store, baselines)
+                .await
+        }
+        None => session.plan_pair(&pair, args.only_users.clone()).await,
+    };
+    let (state, plan) = planned.map_err(|e| match e {
+        SessionError::ReadLooksWrong(wrong) => read_looks_wrong(&wrong),
+        e => Failure(e.to_string()),
+    })?;
     if args.accept_change {
         for s in [&state.source, &state.dest] {
             eprintln!(

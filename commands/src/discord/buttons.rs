@@ -12,7 +12,7 @@ use super::render::{self, Page};
 use super::Data;
 use sharesync::config::Limits;
 use sharesync::guard::{baseline::accept_server, check_limits};
-use sharesync::store::{PlanStatus, StoredPlan};
+use sharesync::store::{PlanStatus, StoredPlan, Trigger};
 
 pub async fn event_handler(
     framework: poise::FrameworkContext<'_, Data, Error>,
@@ -207,7 +207,7 @@ async fn handle(
             .await
         }
         Action::Confirm => super::apply::confirm(ctx, data, press, stored).await,
-        Action::AcceptChange => accept_change(ctx, data, press, &id.plan_id).await,
+        Action::AcceptChange => Ok(()), // answered above: its id names a server, not a plan
     }
 }
 
@@ -240,7 +240,8 @@ async fn accept_change(
         .find_server(machine_id)
         .await
         .map_err(super::commands::session_error)?;
-    let size = accept_server(&session.client, &data.store, &server)
+    let by = Trigger::discord(press.user.id.get());
+    let size = accept_server(&session.client, &data.store, &server, Some(&by))
         .await
         .map_err(|e| super::errors::user(format!("Nothing was accepted: {e}")))?;
     tracing::info!(user = %press.user.id, server = %server.name, "read accepted as the new baseline");

@@ -193,10 +193,26 @@ async fn plan_and_post(
         .map_err(|e| user(e.to_string()))?
         .clone();
     let session = data.session().await.map_err(session_error)?;
-    let (_state, plan) = session
+    let planned = session
         .plan_pair_checked(&pair, only.clone(), &data.store, Baselines::Check)
-        .await
-        .map_err(session_error)?;
+        .await;
+    let (_state, plan) = match planned {
+        Ok(planned) => planned,
+        // With the Accept button: a bot with no schedule has no notice to accept from.
+        Err(SessionError::ReadLooksWrong(wrong)) => {
+            let page = render::read_looks_wrong(
+                &format!("{}: the read looks wrong", pair.name),
+                &format!(
+                    "{}\nNothing was planned or written.",
+                    render::escape(&super::errors::redact(&wrong.to_string(), &data.secrets))
+                ),
+                &wrong,
+            );
+            ctx.send(reply(&page)).await?;
+            return Ok(());
+        }
+        Err(e) => return Err(session_error(e)),
+    };
     let stored = data.store.insert_plan(
         &NewPlan {
             pair: &pair.name,

@@ -789,10 +789,15 @@ pub fn notice(title: &str, text: &str, colour_ok: bool) -> Page {
     }
 }
 
-/// A read that looked wrong: what changed, and one Accept change button per server.
+/// A read that looked wrong: what changed, and one Accept change button per server (admins
+/// only, checked when pressed).
 pub fn read_looks_wrong(title: &str, text: &str, wrong: &ReadLooksWrong) -> Page {
     let mut page = notice(title, text, false);
     if wrong.acceptable() {
+        page.embeds[0].description = ellipsis(
+            &format!("{text} If the change is real, accept it below: that read becomes the new baseline."),
+            DESCRIPTION_MAX,
+        );
         page.rows = vec![wrong
             .servers
             .iter()

@@ -44,6 +44,8 @@ pub async fn run_due_now(schedules: &Schedules, data: &Data, http: &serenity::Ht
         tracing::info!(schedule = %run.schedule.name, "{}", redact(&run.summary(), &data.secrets));
         if let Err(e) = announce(data, http, run).await {
             tracing::warn!(schedule = %run.schedule.name, "could not post the result: {}", redact(&e.to_string(), &data.secrets));
+        } else if let Err(e) = schedules.scheduler.announced(run) {
+            tracing::warn!(schedule = %run.schedule.name, "could not record the post: {e}");
         }
     }
     runs.len()
@@ -149,14 +151,9 @@ async fn announce(
         Outcome::ReadLooksWrong { wrong, .. } => render::read_looks_wrong(
             &format!("{}: stopped, the read looks wrong", run.schedule.name),
             &format!(
-                "{}\n{}\nNothing was planned or written. Check with `sharesync doctor`. This is posted once; later runs stay quiet while the refusal is the same.{}",
+                "{}\n{}\nNothing was planned or written. This is posted once; later runs stay quiet while the refusal is the same.",
                 heading(run),
                 render::escape(&redact(&wrong.to_string(), &data.secrets)),
-                if wrong.acceptable() {
-                    " If the change is real, accept it below: that read becomes the new baseline."
-                } else {
-                    ""
-                }
             ),
             wrong,
         ),
