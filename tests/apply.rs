@@ -739,7 +739,7 @@ async fn one_accounts_failure_never_stops_the_others() {
         let p = env.plan().await;
         let alice_share = env.dest_share("alice").unwrap().id;
         env.sandbox.inject(Fault::new(
-            FaultTarget::PathContains(format!("shared_servers/{alice_share}")),
+            FaultTarget::WritesTo(format!("shared_servers/{alice_share}")),
             FaultKind::ServerError(500),
             100,
         ));
@@ -1345,9 +1345,22 @@ async fn run_case(case: &Case, family: ApiFamily) {
     let mut job = env.job(&p);
     job.retry.retries = 8;
     job.batch_size = 2; // exercise the re-read between batches
-    let report = apply(&env.client, &env.store, &job, |_| {})
-        .await
-        .expect("apply");
+    let report = match apply(&env.client, &env.store, &job, |_| {}).await {
+        Ok(report) => report,
+        // A catalogue that comes back empty for a server nobody is shared on cannot be told
+        // from a really empty server, so the stale check's plan differs and the run is
+        // refused. That is safe (nothing written) and accepted here, for that fault only.
+        Err(ApplyError::Stale { .. })
+            if case
+                .faults
+                .iter()
+                .any(|f| matches!(f.kind, FaultKind::EmptyCatalogue)) =>
+        {
+            assert_eq!(env.sandbox.world(), before, "a refused run writes nothing");
+            return;
+        }
+        Err(e) => panic!("apply: {e}"),
+    };
     assert_eq!(report.status, RunStatus::Finished);
     // New shares that must not be created: plex.tv refuses label filters for a restriction
     // profile, and the legacy create cannot carry a photo or all-libraries filter.
@@ -1464,8 +1477,10 @@ async fn a_run_waiting_out_retry_after_keeps_its_lease_alive() {
     assert_eq!(other.run(run).unwrap().run.status, RunStatus::Running);
     // Seen from another host this is what counts: a heartbeat within the renewal period.
     let silent = chrono::Utc::now() - held.heartbeat_at;
+    // Without renewal the last beat would be the acquisition, 4.5 s ago; within the timeout
+    // (3 s) it was renewed, with room for a loaded machine.
     assert!(
-        silent < chrono::Duration::milliseconds(1500),
+        silent < chrono::Duration::milliseconds(3000),
         "renewed during the wait: last beat {silent} ago"
     );
     let report = running.await.unwrap().expect("apply");

@@ -41,6 +41,8 @@ pub enum FaultTarget {
     Writes,
     /// The path (not the query) contains this string.
     PathContains(String),
+    /// A write whose path contains this string (one share's updates, not its reads).
+    WritesTo(String),
 }
 
 /// What happens to a faulted request.
@@ -74,6 +76,9 @@ impl FaultTarget {
             FaultTarget::Reads => matches!(method, "GET" | "HEAD"),
             FaultTarget::Writes => matches!(method, "POST" | "PUT" | "PATCH" | "DELETE"),
             FaultTarget::PathContains(s) => path.contains(s.as_str()),
+            FaultTarget::WritesTo(s) => {
+                FaultTarget::Writes.matches(method, path) && path.contains(s.as_str())
+            }
         }
     }
 }
