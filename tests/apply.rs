@@ -1541,6 +1541,61 @@ async fn a_revoke_just_before_the_write_is_not_granted_back() {
     }
 }
 
+/// A write that waited for its slot while plex.tv's `Retry-After` paused every writer is not
+/// sent from the read it was decided on: carol's share, changed by the owner during the pause,
+/// is read again after the wait, so the library the owner revoked is not granted back.
+#[tokio::test]
+async fn a_write_that_waited_out_a_pause_reads_its_share_again() {
+    for family in FAMILIES {
+        let mut env = env(small_scenario(), family).await;
+        env.limits.max_snapshot_age_seconds = 1.0;
+        env.limits.concurrency = 2;
+        let p = env.plan().await;
+        let alice_share = env.dest_share("alice").unwrap().id;
+        let (mid, carol) = (env.mid(&env.dest), env.account("carol"));
+        let (kids, movies) = (
+            env.section("doodoo", "Kids"),
+            env.section("doodoo", "Movies"),
+        );
+        env.sandbox.inject(Fault::new(
+            FaultTarget::WritesTo(format!("shared_servers/{alice_share}")),
+            FaultKind::RateLimit {
+                retry_after_secs: Some(2),
+            },
+            1,
+        ));
+        let owner_edits = |progress: Progress| {
+            if let Progress::Retrying { .. } = progress {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(carol))
+                        .unwrap();
+                    share.section_ids = [movies].into();
+                });
+            }
+        };
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_edits)
+            .await
+            .expect("apply");
+        assert_eq!(report.status, RunStatus::Finished);
+        assert!(
+            report.summary.write_requests > 4,
+            "alice's write was retried"
+        );
+        let now = env.visible(&env.dest, "carol").unwrap();
+        assert!(
+            !now.contains(&kids),
+            "{family:?}: the revoked Kids came back: {now:?}"
+        );
+        assert!(
+            now.contains(&movies),
+            "{family:?}: the owner's Movies was dropped"
+        );
+    }
+}
+
 /// The admin confirmed an undo preview; before the removal, another admin changes a share the
 /// run touched. The undo compares its fresh read with the confirmed preview and removes nothing
 /// (like an apply's stale check), handing back the new preview.

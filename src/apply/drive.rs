@@ -242,6 +242,8 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
     // share means the refusal was real (a restriction plex.tv will not take, say), and
     // sending the same create again would only be refused again.
     let mut refused_create = false;
+    // A write slot kept while its share is read again (see below).
+    let mut held = None;
 
     // Give up on the account with `reason`; grant rows already recorded become `failed`.
     let give_up =
@@ -364,6 +366,21 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
             return give_up(intent, reason, requests);
         }
 
+        // The wait for a write slot can be long (a `Retry-After` pauses every writer): a union
+        // read before it may be stale by now. Then keep the slot, read the share again and
+        // decide from that read (once: a slow read does not send it round again).
+        let permit = match held.take() {
+            Some(permit) => permit,
+            None => {
+                let permit = ctx.limiter.acquire().await;
+                if seen.share.is_some() && seen.read_at.elapsed() > ctx.max_snapshot_age {
+                    held = Some(permit);
+                    continue;
+                }
+                permit
+            }
+        };
+
         let (share_id, created) = match &op {
             WriteOp::Update { share, .. } => (Some(share.id), false),
             WriteOp::Create { .. } => (None, true),
@@ -398,7 +415,6 @@ pub(super) async fn drive(ctx: &Ctx<'_>, change: &dyn Change) -> Result<Driven, 
             }
         };
 
-        let permit = ctx.limiter.acquire().await;
         if ctx.lease.is_lost() {
             // Another writer may be at work on this destination now: not one more request.
             ctx.store.record_outcome(
