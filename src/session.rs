@@ -133,17 +133,27 @@ impl Session {
         config: &Config,
         prompt: Option<CodePrompt<'_>>,
     ) -> Result<Session, SessionError> {
-        let anonymous = anonymous_client(config)?;
+        let token = Session::token(config, prompt).await?;
+        Session::with_token(config, token).await
+    }
+
+    /// The token the credentials give, in the seed script's order; signs in only for a
+    /// username and password.
+    async fn token(
+        config: &Config,
+        prompt: Option<CodePrompt<'_>>,
+    ) -> Result<SecretString, SessionError> {
         let saved = std::fs::read_to_string(config.token_file())
             .ok()
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
             .map(SecretString::from);
-        let token = match (&config.plex.token, saved) {
+        Ok(match (&config.plex.token, saved) {
             (Some(t), _) => t.clone(),
             (None, Some(t)) => t,
             (None, None) => match (&config.plex.username, &config.plex.password) {
                 (Some(user), Some(password)) => {
+                    let anonymous = anonymous_client(config)?;
                     let code = config.plex.mfa_code.as_deref();
                     match anonymous.sign_in(user, password, code).await {
                         Err(PlexError::TwoFactorRequired) if code.is_none() => {
@@ -157,8 +167,12 @@ impl Session {
                 }
                 _ => return Err(SessionError::NoCredentials),
             },
-        };
-        let client = anonymous.with_token(token);
+        })
+    }
+
+    /// A session on `token`, checked once with plex.tv.
+    async fn with_token(config: &Config, token: SecretString) -> Result<Session, SessionError> {
+        let client = anonymous_client(config)?.with_token(token);
         let owner = client.whoami().await?;
         Ok(Session { client, owner })
     }
@@ -229,6 +243,9 @@ pub struct SharedSession {
 
 enum Signed {
     Not,
+    /// A token from the credentials whose check with plex.tv has not passed yet (plex.tv was
+    /// unreachable, say): kept, so a later call checks it again instead of signing in again.
+    Token(SecretString),
     In(Arc<Session>),
     /// plex.tv refused: the error, answered to every later caller without a request.
     Refused(PlexError),
@@ -264,20 +281,31 @@ impl SharedSession {
         if let Signed::Refused(e) = &*state {
             return Err(SessionError::Plex(e.clone()));
         }
-        match Session::connect(&self.config, None).await {
+        let refused = |state: &mut Signed, e: PlexError| {
+            tracing::warn!("plex.tv refused the sign-in ({e}); not trying again until restarted");
+            *state = Signed::Refused(e.clone());
+            SessionError::Plex(e)
+        };
+        let token = match &*state {
+            Signed::Token(token) => token.clone(),
+            _ => match Session::token(&self.config, None).await {
+                Ok(token) => {
+                    *state = Signed::Token(token.clone());
+                    token
+                }
+                Err(SessionError::Plex(e)) if is_refusal(&e) => return Err(refused(&mut state, e)),
+                // Anything else (plex.tv unreachable, a config problem) may pass: next time.
+                Err(e) => return Err(e),
+            },
+        };
+        match Session::with_token(&self.config, token).await {
             Ok(session) => {
                 let session = Arc::new(session);
                 *state = Signed::In(session.clone());
                 Ok(session)
             }
-            Err(SessionError::Plex(e)) if is_refusal(&e) => {
-                tracing::warn!(
-                    "plex.tv refused the sign-in ({e}); not trying again until restarted"
-                );
-                *state = Signed::Refused(e.clone());
-                Err(SessionError::Plex(e))
-            }
-            // Anything else (plex.tv unreachable, a config problem) may pass: try next time.
+            Err(SessionError::Plex(e)) if is_refusal(&e) => Err(refused(&mut state, e)),
+            // plex.tv did not answer the check: the token stays, checked again next time.
             Err(e) => Err(e),
         }
     }

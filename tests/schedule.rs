@@ -726,3 +726,39 @@ async fn two_schedulers_on_one_database_run_an_occurrence_once() {
         }
     }
 }
+
+/// A password session whose token check fails for a passing reason (plex.tv answered 503 just
+/// after the sign-in) keeps the token it signed in for: the next call checks that token again
+/// and never signs in a second time (plex.tv locks out addresses that sign in again and again,
+/// and a two-factor code works once).
+#[tokio::test]
+async fn a_failed_token_check_after_the_sign_in_does_not_sign_in_again() {
+    use sharesync::sandbox::{Fault, FaultKind, FaultTarget};
+    let sandbox = Sandbox::start(Scenario::demo()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::from_toml_str(&format!(
+        "data_dir = \"{dir}\"\n[plex]\nusername = \"sandbox-owner\"\npassword = \"sandbox-password\"\nurl = \"{url}\"\n",
+        dir = dir.path().display(),
+        url = sandbox.url(),
+    ))
+    .unwrap();
+    let session = SharedSession::new(config);
+    // The first check and every retry it makes.
+    sandbox.inject(Fault::new(
+        FaultTarget::Reads,
+        FaultKind::ServerError(503),
+        4,
+    ));
+    assert!(session.get().await.is_err(), "the token check met a 503");
+    let owner = session
+        .get()
+        .await
+        .expect("the next call checks the token again");
+    assert_eq!(owner.owner.username, "sandbox-owner");
+    let sign_ins = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/users/signin"))
+        .count();
+    assert_eq!(sign_ins, 1, "one sign-in for the process");
+}
