@@ -61,9 +61,28 @@ pub fn this_process() -> &'static LeaseProcess {
     static PROCESS: OnceLock<LeaseProcess> = OnceLock::new();
     PROCESS.get_or_init(|| LeaseProcess {
         pid: std::process::id(),
-        host: host_name(),
+        host: pid_space(),
         instance: uuid::Uuid::new_v4().to_string(),
     })
+}
+
+/// Where this process's pid means something: the host name plus, on Linux, the pid namespace
+/// and the boot. Containers beside each other often share a host name (host networking, or a
+/// `hostname:`) while each has its own pids (the bot and a `compose run` are both pid 1), so a
+/// pid is only checked for a holder in the same pid namespace of the same boot; any other holder
+/// is judged by its heartbeat alone.
+fn pid_space() -> String {
+    let name = host_name();
+    let ns = std::fs::read_link("/proc/self/ns/pid").ok();
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok();
+    match (ns, boot) {
+        (Some(ns), Some(boot)) => {
+            let ns = ns.to_string_lossy().replace("pid:", "pid ns ");
+            let boot: String = boot.trim().chars().take(8).collect();
+            format!("{name} ({ns}, boot {boot})")
+        }
+        _ => name,
+    }
 }
 
 fn host_name() -> String {
@@ -304,5 +323,30 @@ mod tests {
         };
         assert!(!holder_is_dead(&lease(elsewhere.clone(), 5), &settings()));
         assert!(holder_is_dead(&lease(elsewhere, 61), &settings()));
+    }
+
+    /// Two containers with one host name (host networking) but their own pids: a holder in
+    /// another pid namespace is never judged by a pid check here, only by its heartbeat.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_holder_in_another_pid_namespace_is_judged_by_its_heartbeat() {
+        let me = this_process();
+        assert!(me.host.contains("pid ns"), "{}", me.host);
+        let other_container = LeaseProcess {
+            host: format!("{} (pid ns [1], boot 00000000)", host_name()),
+            pid: u32::MAX - 1, // not a process here, though alive in its own namespace
+            instance: "i".into(),
+        };
+        let lease = |ago: i64| LeaseRecord {
+            dest: server("d"),
+            holder: "h".into(),
+            process: other_container.clone(),
+            started_by: "cli:x".into(),
+            started_at: Utc::now(),
+            heartbeat_at: Utc::now() - chrono::Duration::seconds(ago),
+            run: None,
+        };
+        assert!(!holder_is_dead(&lease(0), &settings()));
+        assert!(holder_is_dead(&lease(61), &settings()));
     }
 }
