@@ -137,6 +137,17 @@ pub fn less_restricted(
     out
 }
 
+/// The same restrictions, as two reads of one share show them: a missing filter and an empty
+/// one alike (the legacy read spells v2's `null` as `""`).
+pub fn same(a: &SharingSettings, b: &SharingSettings) -> bool {
+    permissions(a) == permissions(b)
+        && a.allow_tuners == b.allow_tuners
+        && filters(a)
+            .into_iter()
+            .zip(filters(b))
+            .all(|((_, x), (_, y))| text(x) == text(y))
+}
+
 /// A short description of the restrictions a share carries: each filter and each permission
 /// that is granted; "no filters, no permissions" for plex.tv's defaults.
 pub fn describe(s: &SharingSettings) -> String {

@@ -1541,6 +1541,52 @@ async fn a_revoke_just_before_the_write_is_not_granted_back() {
     }
 }
 
+/// The owner tightens alice's filter on the destination after the stale check; her write comes
+/// from a read older than `max_snapshot_age` (here 0: always), so her share is read again, and
+/// the write must not send the earlier read's settings back (a v2 update replaces them).
+#[tokio::test]
+async fn a_settings_change_after_the_read_is_not_undone() {
+    for family in FAMILIES {
+        let mut env = env(small_scenario(), family).await;
+        env.limits.max_snapshot_age_seconds = 0.0;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let tightened = Some("contentRating=G".to_string());
+        let owner_edits = |progress: Progress| {
+            if let Progress::Started { .. } = progress {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+                        .unwrap();
+                    share.settings.filter_movies = tightened.clone();
+                    share.settings.allow_sync = false;
+                });
+            }
+        };
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_edits)
+            .await
+            .expect("apply");
+        assert_eq!(report.status, RunStatus::Finished);
+        let world = env.sandbox.world();
+        let share = world
+            .shares
+            .values()
+            .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+            .unwrap();
+        assert_eq!(share.settings.filter_movies, tightened, "{family:?}");
+        assert!(
+            !share.settings.allow_sync,
+            "{family:?}: allowSync came back"
+        );
+        assert!(
+            share.section_ids.contains(&env.section("doodoo", "Movies")),
+            "{family:?}: the grant landed"
+        );
+    }
+}
+
 /// A write that waited for its slot while plex.tv's `Retry-After` paused every writer is not
 /// sent from the read it was decided on: carol's share, changed by the owner during the pause,
 /// is read again after the wait, so the library the owner revoked is not granted back.

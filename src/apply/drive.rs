@@ -17,6 +17,7 @@ use crate::model::{
     Account, AccountId, LibraryId, Server, ServerRef, Share, ShareId, SharingSettings,
 };
 use crate::plex::{PlexClient, PlexError};
+use crate::restrictions;
 use crate::store::{
     AccountResult, GrantAction, GrantId, GrantIntent, GrantState, RunId, Store, StoreError,
 };
@@ -214,9 +215,16 @@ async fn refresh(
             .read_share_access(&ctx.dest.machine_id, share.id)
             .await
         {
-            Ok(access) => {
-                let share = access.map(|access| Share {
+            Ok(read) => {
+                let share = read.map(|(access, now)| Share {
                     access,
+                    // A v2 update sends the settings back: the earlier read's only while this
+                    // read shows the same ones. Changed since, or not returned: `None`, and the
+                    // update goes the way that never touches settings.
+                    settings: share
+                        .settings
+                        .clone()
+                        .filter(|before| now.is_some_and(|now| restrictions::same(before, &now))),
                     ..share.clone()
                 });
                 return Ok((Seen { share, read_at }, None));

@@ -285,7 +285,7 @@ impl PlexClient {
         &self,
         server: &MachineId,
         share: ShareId,
-    ) -> Result<Option<Access>, PlexError> {
+    ) -> Result<Option<(Access, Option<SharingSettings>)>, PlexError> {
         self.need_token()?;
         legacy::share_access(self.t(), server, share).await
     }

@@ -441,7 +441,7 @@ async fn shared_servers(t: &Transport, mid: &MachineId) -> Result<SharedServers,
     t.read(&req, |r| xml::<SharedServers>(r, ROOT)).await
 }
 
-/// One share's access, freshly (`GET /api/servers/{mid}/shared_servers/{id}`, one request
+/// One share's access and settings (`None` unless all are there), freshly (`GET /api/servers/{mid}/shared_servers/{id}`, one request
 /// whatever the number of accounts; the shared-server id is the same in both families).
 /// `None`: the share is gone. A share that does not say whether it has all libraries is
 /// [`PlexError::Incomplete`] (the caller reads the whole server instead).
@@ -449,7 +449,7 @@ pub(super) async fn share_access(
     t: &Transport,
     mid: &MachineId,
     share: ShareId,
-) -> Result<Option<Access>, PlexError> {
+) -> Result<Option<(Access, Option<SharingSettings>)>, PlexError> {
     let req = Request::get(
         Host::Plex,
         format!(
@@ -467,20 +467,23 @@ pub(super) async fn share_access(
     let Some(ss) = listed.shared.iter().find(|ss| ss.id == share.0) else {
         return Ok(None);
     };
-    match ss.all_libraries {
-        Some(true) => Ok(Some(Access::All)),
-        Some(false) => Ok(Some(Access::Libraries(
+    let access = match ss.all_libraries {
+        Some(true) => Access::All,
+        Some(false) => Access::Libraries(
             ss.sections
                 .iter()
                 .filter(|s| s.shared)
                 .map(|s| LibraryId(s.id))
                 .collect(),
-        ))),
-        None => Err(PlexError::Incomplete(format!(
-            "share {} does not say whether it has all libraries",
-            share.0
-        ))),
-    }
+        ),
+        None => {
+            return Err(PlexError::Incomplete(format!(
+                "share {} does not say whether it has all libraries",
+                share.0
+            )))
+        }
+    };
+    Ok(Some((access, ss.settings())))
 }
 
 /// One server: 3 requests (`/api/users`, `shared_servers`, the catalogue), validated.
