@@ -279,8 +279,8 @@ impl PlexClient {
         .await
     }
 
-    /// One share's access read now (one request; the executor's per-write freshness check).
-    /// `None`: the share no longer exists.
+    /// One share's access and settings read now (one request; the executor's per-write
+    /// freshness check). `None`: the share no longer exists.
     pub async fn read_share_access(
         &self,
         server: &MachineId,

@@ -441,7 +441,8 @@ async fn shared_servers(t: &Transport, mid: &MachineId) -> Result<SharedServers,
     t.read(&req, |r| xml::<SharedServers>(r, ROOT)).await
 }
 
-/// One share's access and settings (`None` unless all are there), freshly (`GET /api/servers/{mid}/shared_servers/{id}`, one request
+/// One share's access and settings (`None` unless all are there), freshly
+/// (`GET /api/servers/{mid}/shared_servers/{id}`, one request
 /// whatever the number of accounts; the shared-server id is the same in both families).
 /// `None`: the share is gone. A share that does not say whether it has all libraries is
 /// [`PlexError::Incomplete`] (the caller reads the whole server instead).
