@@ -1586,3 +1586,30 @@ async fn sync_status_redacts_secrets_in_a_session_error() {
     assert!(!token.contains("Server"), "{token}");
     bot.stop().await;
 }
+
+/// An apply whose run stops on an error says so in the plan's message (the same report path as
+/// commands and buttons): the person's words, what was not written, and no token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_stops_on_an_error_says_so_in_its_message() {
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    let confirm = bot.message(&msg);
+    bot.sandbox.with_world(|w| w.tokens.clear());
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &msg, "the final embed", finished).await;
+    assert_eq!(title(&done), "Apply failed", "{done}");
+    let text = description(&done);
+    assert!(
+        text.contains("rejected the Plex token")
+            && text.contains("Nothing more will be written for this plan."),
+        "{text}"
+    );
+    assert!(!done.to_string().contains(&bot.sandbox.owner_token()));
+    assert_eq!(bot.writes(), 0);
+    bot.stop().await;
+}
