@@ -13,6 +13,8 @@ use super::render::{self, not_applicable, plan_context};
 use super::respond::{ephemeral, update};
 use super::state::Data;
 
+/// Every gateway event: a press of one of our buttons is handled, and its error reported to the
+/// presser; anything else is ignored.
 pub async fn event_handler(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
