@@ -140,7 +140,6 @@ pub async fn start_with_clock(
                 limiter.clone(),
                 clock.now(),
             ),
-            clock: clock.clone(),
         })
     });
     let state: Data = Arc::new(BotState {

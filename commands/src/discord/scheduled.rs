@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use poise::serenity_prelude as serenity;
-use sharesync::schedule::{Clock, Outcome, ScheduledRun, Scheduler};
+use sharesync::schedule::{Outcome, ScheduledRun, Scheduler};
 use sharesync::store::{NewPlan, Trigger};
 
 use super::errors::{redact, Error};
@@ -13,10 +13,9 @@ use super::render::{self, plan_context, when};
 use super::respond::post;
 use super::state::Data;
 
-/// Everything the scheduler task needs.
+/// Everything the scheduler task needs besides [`Data`] (whose clock says what is due).
 pub struct Schedules {
     pub scheduler: Scheduler,
-    pub clock: Arc<dyn Clock>,
 }
 
 /// The loop: runs what is due, posts about it, sleeps a tick. Each pass holds the shutdown
@@ -31,7 +30,7 @@ pub async fn run_forever(schedules: Arc<Schedules>, data: Data, http: Arc<sereni
 /// Run what is due at the clock's "now" and post about each run; returns how many ran.
 pub async fn run_due_now(schedules: &Schedules, data: &Data, http: &serenity::Http) -> usize {
     let _guard = data.in_flight.read().await;
-    let runs = match schedules.scheduler.run_due(schedules.clock.now()).await {
+    let runs = match schedules.scheduler.run_due(data.clock.now()).await {
         Ok(runs) => runs,
         Err(e) => {
             tracing::warn!("schedules: {}", redact(&e.to_string(), &data.secrets));
