@@ -1527,3 +1527,89 @@ async fn plex_user_autocomplete_lists_matches_for_admins_only() {
     );
     bot.stop().await;
 }
+
+/// Handlers take "now" from the bot's clock, as the schedules do: a plan's expiry, whether it is
+/// still open and the next scheduled runs follow the clock the tests move (set years back, so a
+/// handler reading the machine's clock would find the plan long expired).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_take_the_time_from_the_bots_clock() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"report\"\n",
+    )
+    .await;
+    bot.clock.set("2020-02-03T17:41:00Z");
+    let plan = bot.plan(&[]).await;
+    let footer = plan["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(footer.contains("expires 18:11 UTC"), "{footer}");
+    let reply = bot.status().await;
+    assert!(
+        status_field(&reply, "Next scheduled runs")
+            .contains("→ 2020-02-04 03:00 UTC, 2020-02-05 03:00 UTC"),
+        "{reply}"
+    );
+    assert!(
+        status_field(&reply, "Open plans").contains("expires 18:11 UTC"),
+        "{reply}"
+    );
+    // The plan is open by the bot's clock: Apply shows the Confirm page.
+    let press = bot
+        .press(&plan, &button_with(&plan, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    bot.stop().await;
+}
+
+/// A session error on `/sync-status` is shown with every secret redacted (here plex.tv's
+/// answer to the sign-in contains the configured password).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_status_redacts_secrets_in_a_session_error() {
+    let bot = TestBot::start_signed_in_by(
+        Scenario::demo(),
+        "",
+        Some("username = \"sandbox-owner\"\npassword = \"Server\""),
+    )
+    .await;
+    bot.sandbox.inject(Fault::new(
+        FaultTarget::PathContains("/users/signin".into()),
+        FaultKind::ServerError(418),
+        10,
+    ));
+    let reply = bot.status().await;
+    let token = status_field(&reply, "Plex token");
+    assert!(
+        token.contains("(418)") && token.contains("[redacted]"),
+        "{token}"
+    );
+    assert!(!token.contains("Server"), "{token}");
+    bot.stop().await;
+}
+
+/// An apply whose run stops on an error says so in the plan's message (the same report path as
+/// commands and buttons): the person's words, what was not written, and no token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_stops_on_an_error_says_so_in_its_message() {
+    let bot = TestBot::start().await;
+    let msg = bot.plan(&[]).await;
+    let press = bot
+        .press(&msg, &button_with(&msg, "ss:apply:"), admin())
+        .await;
+    assert_eq!(bot.callback(&press).await["type"], 7);
+    let confirm = bot.message(&msg);
+    bot.sandbox.with_world(|w| w.tokens.clear());
+    bot.press(&confirm, &button_with(&confirm, "ss:confirm:"), admin())
+        .await;
+    let done = until_message(&bot, &msg, "the final embed", finished).await;
+    assert_eq!(title(&done), "Apply failed", "{done}");
+    let text = description(&done);
+    assert!(
+        text.contains("rejected the Plex token")
+            && text.contains("Nothing more will be written for this plan."),
+        "{text}"
+    );
+    assert!(!done.to_string().contains(&bot.sandbox.owner_token()));
+    assert_eq!(bot.writes(), 0);
+    bot.stop().await;
+}

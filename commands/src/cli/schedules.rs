@@ -2,9 +2,9 @@
 
 use std::process::ExitCode;
 
-use chrono::Utc;
 use clap::Args;
 use sharesync::config::Config;
+use sharesync::schedule::{Clock, SystemClock};
 use sharesync::store::Store;
 
 use super::{render, Failure};
@@ -28,7 +28,7 @@ pub fn schedules(config: Config, args: SchedulesArgs) -> Result<ExitCode, Failur
     } else {
         None
     };
-    let now = Utc::now();
+    let now = SystemClock.now();
     let mut rows = Vec::new();
     for s in &config.schedules {
         let next: Vec<String> = s

@@ -7,14 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use poise::serenity_prelude as serenity;
 
-use super::buttons::{edit_message, not_applicable, update};
-use super::commands::plan_context;
-use super::errors::{redact, Error};
-use super::render::{self, ResultLine};
-use super::Data;
+use super::errors::{report, session_error, user, Audience, Error};
+use super::render::{self, not_applicable, plan_context, ResultLine};
+use super::respond::{edit_message, ephemeral, update};
+use super::state::Data;
 use sharesync::apply::{apply, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, Progress};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::store::{NewPlan, PlanStatus, StoredPlan, Trigger};
@@ -28,19 +26,8 @@ pub async fn confirm(
     press: &serenity::ComponentInteraction,
     stored: StoredPlan,
 ) -> Result<(), Error> {
-    let now = Utc::now();
-    let refuse = |text: String| async move {
-        press
-            .create_response(
-                &ctx.http,
-                serenity::CreateInteractionResponse::Message(
-                    serenity::CreateInteractionResponseMessage::new()
-                        .content(text)
-                        .ephemeral(true),
-                ),
-            )
-            .await
-    };
+    let now = data.clock.now();
+    let refuse = |text: String| async move { ephemeral(ctx, press, &text).await };
     if let Some(why) = not_applicable(&stored, now) {
         refuse(why).await?;
         return Ok(());
@@ -107,7 +94,7 @@ pub async fn confirm(
         // Nothing started: give the plan back so the next press can apply it.
         data.store
             .transition_plan(&stored.id, PlanStatus::Applying, PlanStatus::Open)?;
-        return Err(e);
+        return Err(e.into());
     }
 
     // The run goes on in its own task, holding the shutdown guard and the destination's lock.
@@ -168,20 +155,16 @@ pub async fn run_and_report(
 ) {
     let id = stored.id.clone();
     if let Err(e) = run(data, http, message, who, lease, stored).await {
-        let text = redact(&e.to_string(), &data.secrets);
-        tracing::warn!(plan = %id, "apply failed: {text}");
         let _ = data
             .store
             .transition_plan(&id, PlanStatus::Applying, PlanStatus::Failed);
-        let page = render::notice(
-            "Apply failed",
-            &format!(
-                "{}\nNothing more will be written for this plan.",
-                redact(&super::errors::describe(&e).0, &data.secrets)
-            ),
-            false,
-        );
-        let _ = edit_message(http, message.0, message.1, &page).await;
+        let to = Audience::RunMessage {
+            http,
+            channel: message.0,
+            message: message.1,
+            plan: &id,
+        };
+        report(&data.secrets, &e, to).await;
     }
 }
 
@@ -199,17 +182,9 @@ async fn run(
         .iter()
         .find(|p| p.name == stored.pair)
         .cloned()
-        .ok_or_else(|| {
-            super::errors::user(format!("pair '{}' is no longer configured", stored.pair))
-        })?;
-    let session = data
-        .session()
-        .await
-        .map_err(super::commands::session_error)?;
-    let (source, dest) = session
-        .pair_servers(&pair)
-        .await
-        .map_err(super::commands::session_error)?;
+        .ok_or_else(|| user(format!("pair '{}' is no longer configured", stored.pair)))?;
+    let session = data.session().await.map_err(session_error)?;
+    let (source, dest) = session.pair_servers(&pair).await.map_err(session_error)?;
     let options = pair.plan_options(stored.only_accounts.clone());
     let mut job = ApplyJob::new(
         &pair.name,
@@ -277,7 +252,7 @@ async fn run(
             differences,
             fresh_plan,
         }) => {
-            // design.md invariant 5: nothing was written; show the new plan for approval.
+            // A stale plan is never applied: nothing was written; show the new plan for approval.
             data.store
                 .transition_plan(&stored.id, PlanStatus::Applying, PlanStatus::Superseded)?;
             let new = data.store.insert_plan(
@@ -288,7 +263,7 @@ async fn run(
                     lifetime: data.settings.plan_ttl,
                     plan: &fresh_plan,
                 },
-                Utc::now(),
+                data.clock.now(),
             )?;
             tracing::info!(old = %stored.id, new = %new.id, "plan was stale; new plan shown, nothing written");
             let mut c = plan_context(&new);
@@ -296,11 +271,11 @@ async fn run(
             edit_message(http, channel, message, &render::plan_page(&new.plan, &c, 0)).await?;
             Ok(())
         }
-        Err(ApplyError::TokenRejected { .. }) => Err(super::errors::user(format!(
+        Err(ApplyError::TokenRejected { .. }) => Err(user(format!(
             "{}. The run stopped; anything not reported as granted was not written.",
             sharesync::session::TOKEN_REJECTED
         ))),
-        Err(e) => Err(super::errors::user(format!("The run stopped: {e}"))),
+        Err(e) => Err(user(format!("The run stopped: {e}"))),
         Ok(report) => {
             let lines = render::result_lines(&report);
             let all_ok = lines.iter().all(|l| l.ok);

@@ -2,18 +2,19 @@
 //! loads the plan from the store, re-checks the presser's roles, and answers exactly once.
 //! Nothing lives in memory between presses, so buttons keep working after a restart.
 
-use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
+use sharesync::guard::baseline::accept_server;
+use sharesync::store::{PlanStatus, Trigger};
 
-use super::commands::plan_context;
-use super::errors::{redact, Error};
+use super::apply::confirm;
+use super::errors::{report, session_error, user, Audience, Error};
 use super::ids::{Action, CustomId};
-use super::render::{self, Page};
-use super::Data;
-use sharesync::config::Limits;
-use sharesync::guard::{baseline::accept_server, check_limits};
-use sharesync::store::{PlanStatus, StoredPlan, Trigger};
+use super::render::{self, not_applicable, plan_context};
+use super::respond::{ephemeral, update};
+use super::state::Data;
 
+/// Every gateway event: a press of one of our buttons is handled, and its error reported to the
+/// presser; anything else is ignored.
 pub async fn event_handler(
     framework: poise::FrameworkContext<'_, Data, Error>,
     event: &serenity::FullEvent,
@@ -27,98 +28,10 @@ pub async fn event_handler(
         };
         let data = framework.user_data;
         if let Err(e) = handle(framework.serenity_context, data, press, &id).await {
-            let text = redact(&e.to_string(), &data.secrets);
-            tracing::warn!(button = %press.data.custom_id, user = %press.user.id, "button failed: {text}");
-            let _ = ephemeral(
-                framework.serenity_context,
-                press,
-                &format!(
-                    "⚠️ {}",
-                    redact(&super::errors::describe(&e).0, &data.secrets)
-                ),
-            )
-            .await;
+            let to = Audience::Press(framework.serenity_context, press);
+            report(&data.secrets, &e, to).await;
         }
     }
-    Ok(())
-}
-
-/// Why a stored plan cannot be applied now, in words for the admin.
-pub fn not_applicable(p: &StoredPlan, now: DateTime<Utc>) -> Option<String> {
-    match p.status {
-        PlanStatus::Open if p.expired(now) => {
-            Some("This plan has expired: run /sync-plan again for a fresh one.".into())
-        }
-        PlanStatus::Open => None,
-        PlanStatus::Applying => Some("This plan is already being applied.".into()),
-        PlanStatus::Applied => Some("This plan was already applied.".into()),
-        PlanStatus::Failed => {
-            Some("This plan's run stopped with an error: run /sync-plan again.".into())
-        }
-        PlanStatus::Cancelled => Some("This plan was cancelled.".into()),
-        PlanStatus::Superseded => Some(
-            "This plan was replaced by a newer one (the servers changed): use the newer plan."
-                .into(),
-        ),
-    }
-}
-
-async fn ephemeral(
-    ctx: &serenity::Context,
-    press: &serenity::ComponentInteraction,
-    text: &str,
-) -> Result<(), Error> {
-    press
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::Message(
-                serenity::CreateInteractionResponseMessage::new()
-                    .content(render::ellipsis(text, 1900))
-                    .ephemeral(true)
-                    .allowed_mentions(serenity::CreateAllowedMentions::new()),
-            ),
-        )
-        .await?;
-    Ok(())
-}
-
-/// Replace the message the button is on (interaction response type 7).
-pub async fn update(
-    ctx: &serenity::Context,
-    press: &serenity::ComponentInteraction,
-    page: &Page,
-) -> Result<(), Error> {
-    let mut msg = serenity::CreateInteractionResponseMessage::new()
-        .embeds(page.embeds())
-        .components(page.components());
-    if !page.content.is_empty() {
-        msg = msg.content(page.content.clone());
-    }
-    press
-        .create_response(
-            &ctx.http,
-            serenity::CreateInteractionResponse::UpdateMessage(msg),
-        )
-        .await?;
-    Ok(())
-}
-
-/// Edit a channel message (works past the interaction token's 15 minutes).
-pub async fn edit_message(
-    http: &serenity::Http,
-    channel: serenity::ChannelId,
-    message: serenity::MessageId,
-    page: &Page,
-) -> Result<(), serenity::Error> {
-    channel
-        .edit_message(
-            http,
-            message,
-            serenity::EditMessage::new()
-                .embeds(page.embeds())
-                .components(page.components()),
-        )
-        .await?;
     Ok(())
 }
 
@@ -130,25 +43,25 @@ async fn handle(
 ) -> Result<(), Error> {
     if let Err(refusal) = data.settings.policy.check_component(press) {
         tracing::info!(user = %press.user.id, button = %press.data.custom_id, "refused: {refusal}");
-        return ephemeral(ctx, press, &refusal.to_string()).await;
+        return Ok(ephemeral(ctx, press, &refusal.to_string()).await?);
     }
     if id.action == Action::AcceptChange {
         return accept_change(ctx, data, press, &id.plan_id).await;
     }
     let Some(stored) = data.store.stored_plan(&id.plan_id)? else {
-        return ephemeral(
+        return Ok(ephemeral(
             ctx,
             press,
             "This plan is no longer known: run /sync-plan again.",
         )
-        .await;
+        .await?);
     };
-    let now = Utc::now();
+    let now = data.clock.now();
     let context = plan_context(&stored);
     match id.action {
         Action::Prev | Action::Next | Action::Back => {
             let page = render::plan_page(&stored.plan, &context, id.page.unwrap_or(0) as usize);
-            update(ctx, press, &page).await
+            Ok(update(ctx, press, &page).await?)
         }
         Action::Download => {
             let json = serde_json::to_string_pretty(&stored.plan)?;
@@ -184,45 +97,27 @@ async fn handle(
             {
                 let why = not_applicable(&stored, now)
                     .unwrap_or_else(|| "This plan can no longer be cancelled.".into());
-                return ephemeral(ctx, press, &why).await;
+                return Ok(ephemeral(ctx, press, &why).await?);
             }
             let mut c = context;
             c.status = Some(PlanStatus::Cancelled);
             c.note = Some(format!("Cancelled by <@{}>.", press.user.id));
-            update(ctx, press, &render::plan_page(&stored.plan, &c, 0)).await
+            Ok(update(ctx, press, &render::plan_page(&stored.plan, &c, 0)).await?)
         }
         Action::Apply => {
             if let Some(why) = not_applicable(&stored, now) {
-                return ephemeral(ctx, press, &why).await;
+                return Ok(ephemeral(ctx, press, &why).await?);
             }
             if stored.plan.to_update().next().is_none() {
-                return ephemeral(ctx, press, "This plan has nothing to grant.").await;
+                return Ok(ephemeral(ctx, press, "This plan has nothing to grant.").await?);
             }
             let back_to = page_of(press);
-            update(
-                ctx,
-                press,
-                &confirm_page(&stored, &data.config.limits, back_to),
-            )
-            .await
+            let page = render::stored_confirm_page(&stored, &data.config.limits, back_to);
+            Ok(update(ctx, press, &page).await?)
         }
-        Action::Confirm => super::apply::confirm(ctx, data, press, stored).await,
+        Action::Confirm => confirm(ctx, data, press, stored).await,
         Action::AcceptChange => Ok(()), // answered above: its id names a server, not a plan
     }
-}
-
-/// The Confirm page; over a blast-radius limit it names the limit and the numbers first, so
-/// Confirm goes over it knowingly. The stored plan lists every account with source access
-/// unless it was made for some accounts only; then the fraction is taken of those (stricter).
-pub fn confirm_page(stored: &StoredPlan, limits: &Limits, back_to: usize) -> Page {
-    let mut context = plan_context(stored);
-    if let Err(over) = check_limits(&stored.plan, stored.plan.users.len(), limits) {
-        context.note = Some(format!(
-            "⚠️ **Over the blast-radius limit**: {}. Confirm goes over it for this plan only.",
-            render::escape(&over.numbers())
-        ));
-    }
-    render::confirm_page(&stored.plan, &context, back_to)
 }
 
 /// An admin says a server really changed: read it now and make that read its baseline.
@@ -232,18 +127,15 @@ async fn accept_change(
     press: &serenity::ComponentInteraction,
     machine_id: &str,
 ) -> Result<(), Error> {
-    let session = data
-        .session()
-        .await
-        .map_err(super::commands::session_error)?;
+    let session = data.session().await.map_err(session_error)?;
     let server = session
         .find_server(machine_id)
         .await
-        .map_err(super::commands::session_error)?;
+        .map_err(session_error)?;
     let by = Trigger::discord(press.user.id.get());
     let size = accept_server(&session.client, &data.store, &server, Some(&by))
         .await
-        .map_err(|e| super::errors::user(format!("Nothing was accepted: {e}")))?;
+        .map_err(|e| user(format!("Nothing was accepted: {e}")))?;
     tracing::info!(user = %press.user.id, server = %server.name, "read accepted as the new baseline");
     let page = render::notice(
         &format!("{}: change accepted", server.name),
@@ -254,7 +146,7 @@ async fn accept_change(
         ),
         true,
     );
-    update(ctx, press, &page).await
+    Ok(update(ctx, press, &page).await?)
 }
 
 /// The page the message currently shows, from its footer ("page 2/5"), for Back.

@@ -1,6 +1,7 @@
-//! Authorization, checked server-side on every command and every button press (design.md
-//! invariant 8). Discord's `default_member_permissions` is only a first layer: anyone who can see
-//! a message can press its buttons, so the presser's roles are read from the interaction itself.
+//! Authorization, checked server-side on every command, autocomplete and button press: only
+//! members with a configured admin role, in a configured server (and allowed channel), act.
+//! Discord's `default_member_permissions` is only a first layer: anyone who can see a message can
+//! press its buttons, so the presser's roles are read from the interaction itself.
 
 use poise::serenity_prelude as serenity;
 

@@ -1,10 +1,16 @@
-//! Errors: every poise `FrameworkError` variant gets an ephemeral message for the person (when
-//! there is someone to answer) and a log line with detail. Every text goes through [`redact`]
-//! first, so neither the Discord token nor the Plex token can reach a message or a log.
+//! Errors: worded for a person ([`describe`], [`session_error`]), and told through one path
+//! ([`report`]) whether a command, a button or an apply task failed; every other poise
+//! `FrameworkError` variant gets an ephemeral message too (when there is someone to answer) and
+//! a log line with detail. Every text goes through [`redact`] first, so neither the Discord
+//! token nor the Plex token can reach a message or a log.
 
 use poise::serenity_prelude as serenity;
+use sharesync::session::SessionError;
 
-use super::Data;
+use super::checks::Refusal;
+use super::render::{self, ellipsis};
+use super::respond;
+use super::state::Data;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Context<'a> = poise::Context<'a, Data, Error>;
@@ -27,6 +33,94 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// Engine errors as a person should read them.
+pub fn session_error(e: SessionError) -> Error {
+    if e.is_token_rejected() {
+        return user(format!(
+            "{}. Nothing was read or changed.",
+            sharesync::session::TOKEN_REJECTED
+        ));
+    }
+    if let SessionError::ReadLooksWrong(wrong) = &e {
+        return user(format!(
+            "{wrong}. Nothing was changed.{}",
+            if wrong.acceptable() {
+                " If the change is real, run `sharesync sync --accept-change` (or press Accept on a scheduled run's notice) to make this read the new baseline."
+            } else {
+                ""
+            }
+        ));
+    }
+    user(format!("{e}. Nothing was changed."))
+}
+
+/// What a person sees for `error`, with every secret redacted.
+pub fn shown(error: &Error, secrets: &[String]) -> String {
+    redact(&describe(error).0, secrets)
+}
+
+/// Where a handler's error is told.
+pub enum Audience<'a> {
+    /// The person who ran a slash command: an ephemeral reply.
+    Command(Context<'a>),
+    /// The person who pressed a button: an ephemeral response.
+    Press(&'a serenity::Context, &'a serenity::ComponentInteraction),
+    /// The channel message an apply shows its progress in: edited to say the run stopped.
+    RunMessage {
+        http: &'a serenity::Http,
+        channel: serenity::ChannelId,
+        message: serenity::MessageId,
+        plan: &'a str,
+    },
+}
+
+/// The one path for a handler's error: worded for a person with secrets redacted, logged (a
+/// warning unless it is a refusal or the person's own mistake), and sent where it belongs.
+pub async fn report(secrets: &[String], error: &Error, to: Audience<'_>) {
+    let (_, serious) = describe(error);
+    let text = shown(error, secrets);
+    let logged = redact(&error.to_string(), secrets);
+    let sent = match to {
+        Audience::Command(ctx) => {
+            if serious {
+                tracing::warn!(command = %command_name(&ctx), user = %ctx.author().id, "command failed: {logged}");
+            } else {
+                tracing::info!(command = %command_name(&ctx), user = %ctx.author().id, "command refused: {logged}");
+            }
+            tell(ctx, format!("⚠️ {text}")).await;
+            Ok(())
+        }
+        Audience::Press(ctx, press) => {
+            if serious {
+                tracing::warn!(button = %press.data.custom_id, user = %press.user.id, "button failed: {logged}");
+            } else {
+                tracing::info!(button = %press.data.custom_id, user = %press.user.id, "button refused: {logged}");
+            }
+            respond::ephemeral(ctx, press, &format!("⚠️ {text}")).await
+        }
+        Audience::RunMessage {
+            http,
+            channel,
+            message,
+            plan,
+        } => {
+            tracing::warn!(plan = %plan, "apply failed: {logged}");
+            let page = render::notice(
+                "Apply failed",
+                &format!("{text}\nNothing more will be written for this plan."),
+                false,
+            );
+            respond::edit_message(http, channel, message, &page).await
+        }
+    };
+    if let Err(e) = sent {
+        tracing::warn!(
+            "could not send the error message: {}",
+            redact(&e.to_string(), secrets)
+        );
+    }
+}
+
 fn command_name(ctx: &Context<'_>) -> String {
     ctx.command().qualified_name.to_string()
 }
@@ -34,7 +128,7 @@ fn command_name(ctx: &Context<'_>) -> String {
 async fn tell(ctx: Context<'_>, text: String) {
     let text = redact(&text, &ctx.data().secrets);
     let reply = poise::CreateReply::default()
-        .content(super::render::ellipsis(&text, 1900))
+        .content(ellipsis(&text, 1900))
         .ephemeral(true)
         .allowed_mentions(serenity::CreateAllowedMentions::new());
     if let Err(e) = ctx.send(reply).await {
@@ -48,7 +142,7 @@ pub fn describe(error: &Error) -> (String, bool) {
     if let Some(u) = error.downcast_ref::<UserError>() {
         return (u.0.clone(), false);
     }
-    if let Some(r) = error.downcast_ref::<super::checks::Refusal>() {
+    if let Some(r) = error.downcast_ref::<Refusal>() {
         return (r.to_string(), false);
     }
     (format!("Something went wrong: {error}"), true)
@@ -73,14 +167,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             );
         }
         F::Command { error, ctx, .. } => {
-            let (text, serious) = describe(&error);
-            let logged = redact(&error.to_string(), &ctx.data().secrets);
-            if serious {
-                tracing::warn!(command = %command_name(&ctx), user = %ctx.author().id, "command failed: {logged}");
-            } else {
-                tracing::info!(command = %command_name(&ctx), user = %ctx.author().id, "command refused: {logged}");
-            }
-            tell(ctx, format!("⚠️ {text}")).await;
+            report(&ctx.data().secrets, &error, Audience::Command(ctx)).await;
         }
         F::SubcommandRequired { ctx } => {
             tracing::info!(command = %command_name(&ctx), "subcommand required");
@@ -156,7 +243,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
             tell(ctx, "Only the bot's owners can do that.".into()).await;
         }
         F::GuildOnly { ctx, .. } => {
-            tell(ctx, super::checks::Refusal::NotInGuild.to_string()).await;
+            tell(ctx, Refusal::NotInGuild.to_string()).await;
         }
         F::DmOnly { ctx, .. } => {
             tell(ctx, "This command only works in direct messages.".into()).await;
@@ -167,7 +254,7 @@ pub async fn on_error(error: poise::FrameworkError<'_, Data, Error>) {
         F::CommandCheckFailed { error, ctx, .. } => {
             let text = match &error {
                 Some(e) => describe(e).0,
-                None => super::checks::Refusal::NotAdmin.to_string(),
+                None => Refusal::NotAdmin.to_string(),
             };
             tracing::info!(command = %command_name(&ctx), user = %ctx.author().id, "refused: {text}");
             tell(ctx, text).await;

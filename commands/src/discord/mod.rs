@@ -1,14 +1,16 @@
 //! `sharesync bot`: the Discord front end (poise 0.7 on serenity 0.12) over the engine.
 //!
-//! * `mod.rs`      — configuration checks, start-up, shutdown.
-//! * `commands.rs` — the slash commands.
-//! * `buttons.rs`  — the one global handler for every button (works after a restart).
-//! * `apply.rs`    — confirm → stale check → run, with progress edits of the channel message.
-//! * `scheduled.rs` — the scheduler loop and a post when each scheduled run finishes.
-//! * `render.rs`   — pure plan/run → pages within Discord's limits.
+//! Layers, each using only those above it:
+//! * `settings.rs`, `state.rs` — the checked configuration; [`Data`], shared by every handler.
 //! * `ids.rs`      — `ss:<action>:<plan-id>[:page]` button ids.
 //! * `checks.rs`   — admin roles and channels, checked server-side on everything.
-//! * `errors.rs`   — `on_error` for every framework error, redaction of secrets.
+//! * `render/`     — pure plan/run/status → pages within Discord's limits.
+//! * `respond.rs`  — pages → Discord replies, responses, edits and posts.
+//! * `errors.rs`   — wording errors for a person, redaction of secrets, the one `report` path.
+//! * `commands/`   — the slash commands, one file each; `buttons.rs` — every button (works after
+//!   a restart); `scheduled.rs` — the scheduler loop and a post when each scheduled run ends.
+//! * `apply.rs`    — confirm → stale check → run, with progress edits of the channel message.
+//! * `mod.rs`      — start-up and shutdown.
 
 mod apply;
 mod buttons;
@@ -17,7 +19,10 @@ mod commands;
 pub mod errors;
 pub mod ids;
 pub mod render;
+mod respond;
 mod scheduled;
+mod settings;
+mod state;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,13 +32,12 @@ use secrecy::ExposeSecret;
 use sharesync::apply::{end_dead_leases, WriteLimiter};
 use sharesync::config::Config;
 use sharesync::schedule::{Clock, Scheduler, SystemClock};
-use sharesync::session::{Session, SessionError, SharedSession};
+use sharesync::session::SharedSession;
 use sharesync::store::{Store, StoreError};
 
-use checks::Policy;
 use errors::Error;
-
-pub const PRODUCTION_API: &str = "https://discord.com";
+pub use settings::{validate, BotSettings, ConfigProblems, PRODUCTION_API};
+pub use state::{BotState, Data};
 
 /// A file in the data directory the bot touches while it is connected; `sharesync health` (the
 /// container health check) reads its age.
@@ -41,31 +45,7 @@ pub const HEARTBEAT_FILE: &str = "bot-heartbeat";
 /// How often the heartbeat file is touched; `health` allows a few missed beats.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(30);
 
-/// What the bot needs from config, checked.
-#[derive(Clone)]
-pub struct BotSettings {
-    token: secrecy::SecretString,
-    pub api_url: String,
-    pub policy: Policy,
-    pub plan_ttl: chrono::Duration,
-    pub notify_channel: Option<serenity::ChannelId>,
-}
-
-impl std::fmt::Debug for BotSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BotSettings")
-            .field("token", &"[redacted]")
-            .field("api_url", &self.api_url)
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Every problem with the bot's configuration, each with its key and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the Discord bot cannot start:{}", .0.iter().map(|(k, r)| format!("\n  config key `{k}`: {r}")).collect::<String>())]
-pub struct ConfigProblems(pub Vec<(String, String)>);
-
+/// Why the bot could not start, or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
     #[error(transparent)]
@@ -76,134 +56,6 @@ pub enum BotError {
     Client(String),
     #[error("the Discord connection ended: {0}")]
     Stopped(String),
-}
-
-/// Check `config` for the bot; lists every problem, not just the first.
-pub fn validate(config: &Config) -> Result<BotSettings, ConfigProblems> {
-    let mut problems = Vec::new();
-    let mut bad = |k: &str, r: &str| problems.push((k.to_string(), r.to_string()));
-    let Some(d) = &config.discord else {
-        return Err(ConfigProblems(vec![(
-            "discord".into(),
-            "missing: add a [discord] section with token, guild_ids and admin_role_ids".into(),
-        )]));
-    };
-    let token = d
-        .token
-        .clone()
-        .filter(|t| !t.expose_secret().trim().is_empty());
-    if token.is_none() {
-        bad(
-            "discord.token",
-            "missing: set it or DISCORD_TOKEN to the bot token from the Developer Portal",
-        );
-    }
-    if token
-        .as_ref()
-        .is_some_and(|t| t.expose_secret().chars().any(char::is_whitespace))
-    {
-        bad(
-            "discord.token",
-            "contains whitespace; paste the token alone, without a \"Bot \" prefix",
-        );
-    }
-    match url::Url::parse(&d.api_url) {
-        Ok(u)
-            if matches!(u.scheme(), "http" | "https")
-                && u.path().trim_end_matches('/').is_empty() => {}
-        _ => bad(
-            "discord.api_url",
-            "must be an http(s) URL with no path, such as https://discord.com",
-        ),
-    }
-    if d.guild_ids.is_empty() {
-        bad(
-            "discord.guild_ids",
-            "empty: list the server (guild) ids to register the commands in",
-        );
-    }
-    if d.guild_ids.contains(&0)
-        || d.admin_role_ids.contains(&0)
-        || d.allowed_channel_ids.contains(&0)
-        || d.notify_channel_id == Some(0)
-    {
-        bad("discord", "ids must be non-zero Discord snowflakes");
-    }
-    if d.admin_role_ids.is_empty() {
-        bad(
-            "discord.admin_role_ids",
-            "empty: nobody could use the bot; list the role ids allowed to plan and apply",
-        );
-    }
-    if d.plan_ttl_minutes == 0 || d.plan_ttl_minutes > 24 * 60 {
-        bad("discord.plan_ttl_minutes", "must be between 1 and 1440");
-    }
-    if d.notify_channel_id.is_none() && config.schedules.iter().any(|s| s.channel_id.is_none()) {
-        bad(
-            "discord.notify_channel_id",
-            "missing: schedules post their results there; set it, or give every [[schedule]] a channel_id",
-        );
-    }
-    if config.pairs.is_empty() {
-        bad(
-            "pair",
-            "no [[pair]] configured: the bot needs at least one source → destination pair",
-        );
-    }
-    if !problems.is_empty() {
-        return Err(ConfigProblems(problems));
-    }
-    let nz = |v: &[u64]| v.iter().filter(|&&i| i != 0).copied().collect::<Vec<_>>();
-    Ok(BotSettings {
-        token: token.expect("checked"),
-        api_url: d.api_url.trim_end_matches('/').to_string(),
-        policy: Policy {
-            guild_ids: nz(&d.guild_ids)
-                .into_iter()
-                .map(serenity::GuildId::new)
-                .collect(),
-            admin_role_ids: nz(&d.admin_role_ids)
-                .into_iter()
-                .map(serenity::RoleId::new)
-                .collect(),
-            allowed_channel_ids: nz(&d.allowed_channel_ids)
-                .into_iter()
-                .map(serenity::ChannelId::new)
-                .collect(),
-        },
-        plan_ttl: chrono::Duration::minutes(d.plan_ttl_minutes as i64),
-        notify_channel: d
-            .notify_channel_id
-            .filter(|&c| c != 0)
-            .map(serenity::ChannelId::new),
-    })
-}
-
-/// Shared by every command and button handler.
-pub struct BotState {
-    pub config: Config,
-    pub settings: BotSettings,
-    pub store: Store,
-    /// Texts that must never be shown or logged (tokens).
-    pub secrets: Vec<String>,
-    /// The process's one plex.tv sign-in, shared by commands, buttons and schedules.
-    pub session: Arc<SharedSession>,
-    /// One write budget for every run of this process (they share one plex.tv token).
-    pub limiter: Arc<WriteLimiter>,
-    /// Applies in flight, so shutdown can let them finish.
-    pub in_flight: Arc<tokio::sync::RwLock<()>>,
-    /// Plex accounts for autocomplete, refreshed at most once a minute.
-    pub accounts: tokio::sync::Mutex<Option<(std::time::Instant, Vec<sharesync::model::Account>)>>,
-}
-
-pub type Data = Arc<BotState>;
-
-impl BotState {
-    /// The process's signed-in session: signed in once, without any prompt (a bot cannot ask
-    /// for a two-factor code; it takes `plex.mfa_code` when username and password are used).
-    pub async fn session(&self) -> Result<Arc<Session>, SessionError> {
-        self.session.get().await
-    }
 }
 
 /// Build the REST client. Production keeps serenity's ratelimiter; any other base URL (a local
@@ -263,7 +115,7 @@ pub async fn start(config: Config) -> Result<RunningBot, BotError> {
     start_with_clock(config, Arc::new(SystemClock)).await
 }
 
-/// [`start`] with the schedules on `clock` (tests move time by hand).
+/// [`start`] with every handler and the schedules on `clock` (tests move time by hand).
 pub async fn start_with_clock(
     config: Config,
     clock: Arc<dyn Clock>,
@@ -288,7 +140,6 @@ pub async fn start_with_clock(
                 limiter.clone(),
                 clock.now(),
             ),
-            clock,
         })
     });
     let state: Data = Arc::new(BotState {
@@ -300,6 +151,7 @@ pub async fn start_with_clock(
         limiter,
         in_flight: Arc::new(tokio::sync::RwLock::new(())),
         accounts: tokio::sync::Mutex::new(None),
+        clock,
     });
     let http = build_http(&settings)?;
     let guilds = settings.policy.guild_ids.clone();
@@ -330,6 +182,7 @@ pub async fn start_with_clock(
     let heartbeat = tokio::spawn(heartbeat(
         shard_manager.clone(),
         state.config.data_dir.join(HEARTBEAT_FILE),
+        state.clock.clone(),
     ));
     let schedules = schedules.map(|s| {
         let task = tokio::spawn(scheduled::run_forever(
@@ -351,7 +204,11 @@ pub async fn start_with_clock(
 
 /// Touch the heartbeat file while a shard is connected; remove it while none is, so the health
 /// check fails as soon as the connection is gone rather than two minutes later.
-async fn heartbeat(shards: Arc<serenity::ShardManager>, file: std::path::PathBuf) {
+async fn heartbeat(
+    shards: Arc<serenity::ShardManager>,
+    file: std::path::PathBuf,
+    clock: Arc<dyn Clock>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_beat: Option<tokio::time::Instant> = None;
     loop {
@@ -371,7 +228,7 @@ async fn heartbeat(shards: Arc<serenity::ShardManager>, file: std::path::PathBuf
         if last_beat.is_some_and(|t| t.elapsed() < HEARTBEAT_EVERY) {
             continue;
         }
-        match std::fs::write(&file, chrono::Utc::now().to_rfc3339()) {
+        match std::fs::write(&file, clock.now().to_rfc3339()) {
             Ok(()) => last_beat = Some(tokio::time::Instant::now()),
             Err(e) => tracing::warn!("cannot write the heartbeat file {}: {e}", file.display()),
         }
@@ -451,51 +308,5 @@ pub async fn run(config: Config) -> Result<(), BotError> {
             bot.shutdown(Duration::from_secs(60)).await;
             Ok(())
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(discord: &str) -> Config {
-        Config::from_toml_str(&format!(
-            "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n[discord]\n{discord}"
-        ))
-        .unwrap()
-    }
-
-    #[test]
-    fn a_complete_config_validates() {
-        let s = validate(&config(
-            "token = \"t\"\nguild_ids = [1]\nadmin_role_ids = [2]\n",
-        ))
-        .unwrap();
-        assert_eq!(s.api_url, PRODUCTION_API);
-        assert_eq!(s.plan_ttl, chrono::Duration::minutes(30));
-        assert!(!format!("{s:?}").contains("\"t\""));
-    }
-
-    #[test]
-    fn every_problem_is_named_with_its_key() {
-        let e = validate(&config("api_url = \"http://127.0.0.1:9/api\"\n")).unwrap_err();
-        let keys: Vec<&str> = e.0.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "discord.token",
-                "discord.api_url",
-                "discord.guild_ids",
-                "discord.admin_role_ids"
-            ]
-        );
-        let text = e.to_string();
-        assert!(text.contains("config key `discord.token`"), "{text}");
-    }
-
-    #[test]
-    fn no_discord_section() {
-        let c = Config::from_toml_str("").unwrap();
-        assert_eq!(validate(&c).unwrap_err().0[0].0, "discord");
     }
 }

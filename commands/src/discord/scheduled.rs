@@ -4,21 +4,18 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
-use sharesync::config::ScheduleConfig;
-use sharesync::schedule::{Clock, Outcome, ScheduledRun, Scheduler};
+use sharesync::schedule::{Outcome, ScheduledRun, Scheduler};
 use sharesync::store::{NewPlan, Trigger};
 
-use super::commands::plan_context;
-use super::errors::redact;
-use super::render::{self, Page};
-use super::Data;
+use super::errors::{redact, Error};
+use super::render::{self, plan_context, when};
+use super::respond::post;
+use super::state::Data;
 
-/// Everything the scheduler task needs.
+/// Everything the scheduler task needs besides [`Data`] (whose clock says what is due).
 pub struct Schedules {
     pub scheduler: Scheduler,
-    pub clock: Arc<dyn Clock>,
 }
 
 /// The loop: runs what is due, posts about it, sleeps a tick. Each pass holds the shutdown
@@ -33,7 +30,7 @@ pub async fn run_forever(schedules: Arc<Schedules>, data: Data, http: Arc<sereni
 /// Run what is due at the clock's "now" and post about each run; returns how many ran.
 pub async fn run_due_now(schedules: &Schedules, data: &Data, http: &serenity::Http) -> usize {
     let _guard = data.in_flight.read().await;
-    let runs = match schedules.scheduler.run_due(schedules.clock.now()).await {
+    let runs = match schedules.scheduler.run_due(data.clock.now()).await {
         Ok(runs) => runs,
         Err(e) => {
             tracing::warn!("schedules: {}", redact(&e.to_string(), &data.secrets));
@@ -51,11 +48,7 @@ pub async fn run_due_now(schedules: &Schedules, data: &Data, http: &serenity::Ht
     runs.len()
 }
 
-async fn announce(
-    data: &Data,
-    http: &serenity::Http,
-    run: &ScheduledRun,
-) -> Result<(), super::errors::Error> {
+async fn announce(data: &Data, http: &serenity::Http, run: &ScheduledRun) -> Result<(), Error> {
     if !run.worth_announcing() {
         return Ok(());
     }
@@ -75,7 +68,7 @@ async fn announce(
             // report can be approved in the morning; the stale check still guards the apply.
             let until_next = run
                 .next
-                .map(|n| n - Utc::now())
+                .map(|n| n - data.clock.now())
                 .unwrap_or(data.settings.plan_ttl);
             let stored = data.store.insert_plan(
                 &NewPlan {
@@ -85,7 +78,7 @@ async fn announce(
                     lifetime: until_next.max(data.settings.plan_ttl),
                     plan,
                 },
-                Utc::now(),
+                data.clock.now(),
             )?;
             let mut c = plan_context(&stored);
             c.note = Some(match &run.outcome {
@@ -185,21 +178,7 @@ async fn announce(
             false,
         ),
     };
-    post(http, channel, message, &page).await
-}
-
-async fn post(
-    http: &serenity::Http,
-    channel: serenity::ChannelId,
-    mut message: serenity::CreateMessage,
-    page: &Page,
-) -> Result<(), super::errors::Error> {
-    message = message.embeds(page.embeds()).components(page.components());
-    if !page.content.is_empty() {
-        message = message.content(page.content.clone());
-    }
-    channel.send_message(http, message).await?;
-    Ok(())
+    Ok(post(http, channel, message, &page).await?)
 }
 
 /// "Scheduled sync **nightly** (pair main) · due 03:00 UTC · took 2 s".
@@ -218,42 +197,10 @@ fn heading(run: &ScheduledRun) -> String {
     )
 }
 
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 fn took(d: std::time::Duration) -> String {
     match d.as_secs() {
         0 => format!("{} ms", d.as_millis()),
         s if s < 120 => format!("{s} s"),
         s => format!("{} min {} s", s / 60, s % 60),
     }
-}
-
-/// The next `n` occurrences of every schedule after `now`, one line each (for /sync-status).
-pub fn upcoming_lines(schedules: &[ScheduleConfig], now: DateTime<Utc>, n: usize) -> Vec<String> {
-    schedules
-        .iter()
-        .map(|s| {
-            let next: Vec<String> = s
-                .cron
-                .upcoming(s.timezone, now, n)
-                .into_iter()
-                .map(when)
-                .collect();
-            format!(
-                "**{}** ({}, pair {}): `{}` {} → {}",
-                render::escape(&s.name),
-                s.mode.as_str(),
-                render::escape(&s.pair),
-                s.cron,
-                s.timezone,
-                if next.is_empty() {
-                    "never".to_string()
-                } else {
-                    next.join(", ")
-                }
-            )
-        })
-        .collect()
 }
