@@ -4,7 +4,7 @@
 //!
 //! Writes all go to one host (plex.tv, or the URL that replaces it), so "per host" means one
 //! limiter per client: runs that may overlap (the bot's, a schedule's) should share one
-//! [`WriteLimiter`] through [`super::ApplyJob::limiter`].
+//! [`WriteLimiter`] through `ApplyJob::limiter` (or `Runner::with_limiter`).
 
 use std::sync::Mutex;
 use std::time::Duration;
