@@ -21,8 +21,8 @@
 //!   [`crate::guard::baseline`]) or incomplete plan nothing: [`Outcome::ReadLooksWrong`],
 //!   announced once, not at every occurrence that meets the same refusal.
 //! * **No overlap:** an `apply` run goes through the same [`Runner`] as a manual apply and
-//!   takes the destination's lease (the same lease, in any process). A busy destination defers the run to the next call, not
-//!   skips it.
+//!   takes the destination's lease (the same lease, in any process). A busy destination defers
+//!   the run to the next call, not skips it.
 
 mod cron;
 

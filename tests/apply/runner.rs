@@ -70,15 +70,20 @@ impl Events {
             .collect();
         assert_eq!(events.len(), accounts + 4, "{events:?}");
         assert_eq!(events[0], Progress::Reading);
-        assert!(
-            matches!(events[1], Progress::Started { run: r, accounts: a, .. } if r == run && a == accounts),
-            "{events:?}"
-        );
+        let Progress::Started {
+            run: started,
+            accounts: writing,
+            ..
+        } = events[1]
+        else {
+            panic!("{events:?}")
+        };
+        assert_eq!((started, writing), (run, accounts));
         for (i, e) in events[2..2 + accounts].iter().enumerate() {
-            assert!(
-                matches!(e, Progress::AccountDone { done, total, .. } if *done == i + 1 && *total == accounts),
-                "{e:?}"
-            );
+            let Progress::AccountDone { done, total, .. } = e else {
+                panic!("{e:?}")
+            };
+            assert_eq!((*done, *total), (i + 1, accounts));
         }
         assert_eq!(events[accounts + 2], Progress::Verifying);
         assert_eq!(events[accounts + 3], Progress::Finished { run });
