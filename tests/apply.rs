@@ -27,6 +27,8 @@ const FAMILIES: [ApiFamily; 2] = [ApiFamily::V2, ApiFamily::Legacy];
 
 #[path = "apply/restrictions.rs"]
 mod restrictions;
+#[path = "apply/runner.rs"]
+mod runner;
 
 struct Env {
     sandbox: Sandbox,
@@ -764,7 +766,7 @@ async fn one_accounts_failure_never_stops_the_others() {
     }
 }
 
-/// A 401 stops the run: "token rejected: run `sharesync login`", the run recorded as failed.
+/// A 401 stops the run: "plex.tv rejected the token", the run recorded as failed.
 #[tokio::test]
 async fn a_rejected_token_stops_the_run() {
     for family in FAMILIES {
@@ -779,7 +781,7 @@ async fn a_rejected_token_stops_the_run() {
         let err = apply(&env.client, &env.store, &env.job(&p), revoke)
             .await
             .unwrap_err();
-        assert_eq!(err.to_string(), "token rejected: run `sharesync login`");
+        assert_eq!(err.to_string(), "plex.tv rejected the token");
         let ApplyError::TokenRejected { run: Some(run) } = err else {
             panic!("{err:?}")
         };

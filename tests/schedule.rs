@@ -12,6 +12,9 @@ use sharesync::schedule::{CronExpr, Outcome, ScheduledRun, Scheduler, TimeZone};
 use sharesync::session::SharedSession;
 use sharesync::store::Store;
 
+#[path = "schedule/runner.rs"]
+mod runner;
+
 struct Env {
     sandbox: Sandbox,
     config: Config,

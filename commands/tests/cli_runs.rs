@@ -10,6 +10,9 @@ use assert_cmd::Command;
 use sharesync::sandbox::{Sandbox, Scenario};
 use sharesync::store::Store;
 
+#[path = "cli_runs/runner.rs"]
+mod runner;
+
 struct Fake {
     sandbox: Sandbox,
     _runtime: tokio::runtime::Runtime,

@@ -4,6 +4,8 @@
 
 #![recursion_limit = "512"]
 
+#[path = "discord/runner.rs"]
+mod runner;
 mod support;
 
 use std::time::Duration;

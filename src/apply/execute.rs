@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::stream::{self, StreamExt};
 
-use super::drive::{drive, Change, Ctx, Driven, Ended, Fatal};
+use super::change::{Change, Driven, Ended, Fatal};
+use super::drive::{drive, Ctx};
+use super::report::{AccountReport, Progress};
 use super::view::Snapshot;
-use super::{AccountReport, Progress};
 use crate::model::LibraryId;
 use crate::restrictions;
 use crate::store::{AccountResult, GrantAction, GrantState};

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::drive::{Change, Step, WriteOp};
+use super::change::{Change, Step, WriteOp};
 
 use crate::model::{
     Access, Account, AccountId, LibraryId, Server, Share, SharingSettings, SharingState,

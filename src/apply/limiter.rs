@@ -4,7 +4,7 @@
 //!
 //! Writes all go to one host (plex.tv, or the URL that replaces it), so "per host" means one
 //! limiter per client: runs that may overlap (the bot's, a schedule's) should share one
-//! [`WriteLimiter`] through [`super::ApplyJob::limiter`].
+//! [`WriteLimiter`] through `ApplyJob::limiter` (or `Runner::with_limiter`).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::config::Limits;
 
+/// Paces the writes of every run that shares it (see the module docs).
 #[derive(Debug)]
 pub struct WriteLimiter {
     interval: Option<Duration>,
@@ -28,6 +29,7 @@ pub struct WritePermit<'a> {
 }
 
 impl WriteLimiter {
+    /// A limiter for `limits.concurrency` and `limits.writes_per_second`.
     pub fn new(limits: &Limits) -> WriteLimiter {
         let interval = (limits.writes_per_second > 0.0 && limits.writes_per_second.is_finite())
             .then(|| Duration::from_secs_f64(1.0 / limits.writes_per_second));

@@ -31,6 +31,7 @@ pub struct LeaseSettings {
 }
 
 impl LeaseSettings {
+    /// The timeout `limits.lease_timeout_seconds`, renewed every third of it (at most 5 s).
     pub fn from_limits(limits: &Limits) -> LeaseSettings {
         let timeout = Duration::from_secs(limits.lease_timeout_seconds.max(1));
         LeaseSettings {
@@ -43,8 +44,10 @@ impl LeaseSettings {
 /// A destination someone else is writing to.
 #[derive(Debug, thiserror::Error)]
 pub enum Busy {
+    /// A live holder has it (its record says who, since when, and which run).
     #[error("another run is in progress on {}: {} (started {} by {})", .0.dest.name, describe_run(.0.run), .0.started_at.format("%Y-%m-%d %H:%M:%S UTC"), .0.started_by)]
     Held(Box<LeaseRecord>),
+    /// The record could not be read or written.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -218,6 +221,7 @@ impl DestLease {
         })
     }
 
+    /// The destination this lease holds.
     pub fn dest(&self) -> &ServerRef {
         &self.dest
     }

@@ -9,6 +9,7 @@ use rand::Rng;
 
 use crate::plex::PlexError;
 
+/// How failed writes are retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first request, per account.

@@ -12,12 +12,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use tokio::time::Instant;
 
-use super::drive::{Change, Step, WriteOp};
+use super::change::{Change, Step, WriteOp};
+use super::error::{read_error, ApplyError};
+use super::limiter::WriteLimiter;
+use super::lock::DestLease;
+use super::report::{Progress, RunReport, UndoAccount, UndoAction, UndoPlan};
+use super::retry::RetryPolicy;
+use super::run::{lease_for, run_changes, settle_interrupted, RunSettings, DEFAULT_BATCH_SIZE};
 use super::view::Snapshot;
-use super::{
-    lease_for, read_error, run_changes, settle_interrupted, ApplyError, DestLease, Progress,
-    RetryPolicy, RunReport, RunSettings, WriteLimiter, DEFAULT_BATCH_SIZE,
-};
 use crate::config::Limits;
 use crate::model::{Access, AccountId, LibraryId, Server, Share, ShareId};
 use crate::plex::PlexClient;
@@ -25,15 +27,21 @@ use crate::store::{
     GrantAction, GrantId, GrantState, NewRun, RunId, RunKind, RunRecord, RunStatus, Store, Trigger,
 };
 
-/// Everything [`undo`] needs besides the client and the store.
+/// Everything [`undo`] needs besides the client and the store (front ends go through
+/// `Runner::preview_undo` and `Runner::undo`, which hold the lease from preview to removal).
 #[derive(Debug, Clone)]
 pub struct UndoJob<'a> {
     /// The apply run to undo.
     pub run: RunId,
+    /// Write rate and lease timing.
     pub limits: &'a Limits,
+    /// Who started the undo (recorded with it).
     pub trigger: &'a Trigger,
+    /// How failed writes are retried.
     pub retry: RetryPolicy,
+    /// Accounts written between two heartbeats of the run's record.
     pub batch_size: usize,
+    /// A limiter shared with other runs on the same client; `None`: one for this run.
     pub limiter: Option<&'a WriteLimiter>,
     /// The destination's lease, taken before the preview; `None`: [`undo`] takes it first.
     pub lease: Option<&'a DestLease>,
@@ -43,6 +51,8 @@ pub struct UndoJob<'a> {
 }
 
 impl<'a> UndoJob<'a> {
+    /// A job with the default retry policy and batch size, its own limiter and lease, and no
+    /// confirmed preview.
     pub fn new(run: RunId, limits: &'a Limits, trigger: &'a Trigger) -> Self {
         UndoJob {
             run,
@@ -54,50 +64,6 @@ impl<'a> UndoJob<'a> {
             lease: None,
             confirmed: None,
         }
-    }
-}
-
-/// What an undo would do to one account, judged from a fresh read (for the confirmation).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UndoAction {
-    /// Send the share's current libraries minus `remove`; `keep` libraries stay.
-    Remove { remove: Vec<String>, keep: usize },
-    /// The run created this share and its libraries are all it has: delete the share.
-    DeleteShare { remove: Vec<String> },
-    /// The run's grants are no longer there.
-    AlreadyGone,
-    /// Nothing will be sent, for this reason.
-    Skip(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UndoAccount {
-    pub account_id: AccountId,
-    pub name: String,
-    pub action: UndoAction,
-}
-
-/// The preview an admin confirms.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UndoPlan {
-    pub run: RunRecord,
-    pub accounts: Vec<UndoAccount>,
-    /// Grants of the run that will not be removed, and why (granted again later, ...).
-    pub notes: Vec<String>,
-}
-
-impl UndoPlan {
-    /// Libraries that would be removed, over all accounts.
-    pub fn removals(&self) -> usize {
-        self.accounts
-            .iter()
-            .map(|a| match &a.action {
-                UndoAction::Remove { remove, .. } | UndoAction::DeleteShare { remove } => {
-                    remove.len()
-                }
-                _ => 0,
-            })
-            .sum()
     }
 }
 

@@ -20,9 +20,9 @@
 //! * **Reads that look wrong** (far below a server's last good read, see
 //!   [`crate::guard::baseline`]) or incomplete plan nothing: [`Outcome::ReadLooksWrong`],
 //!   announced once, not at every occurrence that meets the same refusal.
-//! * **No overlap:** an `apply` run takes the destination's [`DestLease`] (the same lease as a
-//!   manual apply, in any process). A busy destination defers the run to the next call, not
-//!   skips it.
+//! * **No overlap:** an `apply` run goes through the same [`Runner`] as a manual apply and
+//!   takes the destination's lease (the same lease, in any process). A busy destination defers
+//!   the run to the next call, not skips it.
 
 mod cron;
 
@@ -33,14 +33,11 @@ use chrono::{DateTime, Utc};
 
 pub use cron::{CronExpr, TimeZone};
 
-use crate::apply::{
-    apply, holder_is_dead, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, RunReport,
-    WriteLimiter,
-};
+use crate::apply::{Applied, ApplyError, ApplyRequest, Busy, RunReport, Runner, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::guard::{
-    blast::source_accounts, check_limits, deep_check, read_sharing_checked, Baselines, DeepCheck,
-    DeepCheckError, OverLimit, ReadLooksWrong,
+    deep_check, read_sharing_checked, Baselines, DeepCheck, DeepCheckError, OverLimit,
+    ReadLooksWrong,
 };
 use crate::plan::Plan;
 use crate::session::{SessionError, SharedSession, TOKEN_REJECTED};
@@ -66,36 +63,67 @@ impl Clock for SystemClock {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     /// Nothing to grant.
-    InSync { plan: Plan },
+    InSync {
+        /// The plan, with nothing to write.
+        plan: Plan,
+    },
     /// `report` mode with something to grant: the plan waits for an admin.
-    ToApprove { plan: Plan },
+    ToApprove {
+        /// The plan to approve.
+        plan: Plan,
+    },
     /// `apply` mode: the run's report.
-    Applied { plan: Plan, report: RunReport },
+    Applied {
+        /// The plan applied.
+        plan: Plan,
+        /// What the run did.
+        report: RunReport,
+    },
     /// `apply` mode, but the plan is over a blast-radius limit: nothing was written; the plan
     /// waits for an admin, who may go over the limit knowingly.
-    OverLimit { plan: Plan, over: OverLimit },
+    OverLimit {
+        /// The plan, for an admin to approve over the limit.
+        plan: Plan,
+        /// Which limit, and the numbers.
+        over: OverLimit,
+    },
     /// The read looked wrong twice (against the servers' last good reads, or incomplete):
     /// nothing was planned. `first`: this refusal ([`ReadLooksWrong::key`]) has not been
     /// posted since the schedule's last read that passed (only the first is announced).
-    ReadLooksWrong { wrong: ReadLooksWrong, first: bool },
+    ReadLooksWrong {
+        /// What looked wrong.
+        wrong: ReadLooksWrong,
+        /// Not posted yet.
+        first: bool,
+    },
     /// `check` mode: the API families' cross-check of the pair's servers.
-    Checked { check: DeepCheck },
+    Checked {
+        /// What each family answered, and where they disagree.
+        check: DeepCheck,
+    },
     /// The run could not start or stopped; `reason` says what to do.
-    Failed { reason: String },
+    Failed {
+        /// What happened, and what to do about it.
+        reason: String,
+    },
 }
 
 /// One schedule's run, for the front end to announce.
 #[derive(Debug, Clone)]
 pub struct ScheduledRun {
+    /// The schedule, as configured.
     pub schedule: ScheduleConfig,
     /// The occurrence this run is for.
     pub due: DateTime<Utc>,
     /// It fell while sharesync was not running and is being caught up.
     pub caught_up: bool,
+    /// When the run started, by the scheduler's clock.
     pub started: DateTime<Utc>,
+    /// How long it took.
     pub took: Duration,
     /// The schedule's next occurrence after this run.
     pub next: Option<DateTime<Utc>>,
+    /// What it came to.
     pub outcome: Outcome,
 }
 
@@ -149,6 +177,7 @@ impl ScheduledRun {
     }
 }
 
+/// Runs the configured schedules when they are due (see the module docs).
 pub struct Scheduler {
     config: Config,
     store: Store,
@@ -261,17 +290,17 @@ impl Scheduler {
                 schedule.pair, schedule.name
             )));
         };
-        let lease_settings = LeaseSettings::from_limits(&self.config.limits);
+        let runner = Runner::new(&self.store, &self.config.limits).with_limiter(&self.limiter);
         if schedule.mode == ScheduleMode::Apply {
             // A destination another run holds: defer without signing in or reading plex.tv
             // (the lease is taken for real below, once the servers are known).
-            if let Some(held) = self.store.leases()?.into_iter().find(|l| {
-                (l.dest.machine_id.0.eq_ignore_ascii_case(pair.dest.trim())
-                    || l.dest.name.trim().to_lowercase() == pair.dest.trim().to_lowercase())
-                    && !holder_is_dead(l, &lease_settings)
-            }) {
-                tracing::info!(schedule = %schedule.name, "deferred: {}", Busy::Held(Box::new(held)));
-                return Ok(None);
+            match runner.check_free(&pair.dest) {
+                Ok(()) => {}
+                Err(Busy::Store(e)) => return Err(e),
+                Err(busy) => {
+                    tracing::info!(schedule = %schedule.name, "deferred: {busy}");
+                    return Ok(None);
+                }
             }
         }
         let session = match self.session.get().await {
@@ -285,16 +314,14 @@ impl Scheduler {
         let trigger = Trigger::schedule(&schedule.name);
         let lease = match schedule.mode {
             ScheduleMode::Report | ScheduleMode::Check => None,
-            ScheduleMode::Apply => {
-                match DestLease::acquire(&self.store, &dest, &trigger, &lease_settings) {
-                    Ok(lease) => Some(lease),
-                    Err(Busy::Store(e)) => return Err(e),
-                    Err(busy) => {
-                        tracing::info!(schedule = %schedule.name, "deferred: {busy}");
-                        return Ok(None);
-                    }
+            ScheduleMode::Apply => match runner.lease(&dest, &trigger) {
+                Ok(lease) => Some(lease),
+                Err(Busy::Store(e)) => return Err(e),
+                Err(busy) => {
+                    tracing::info!(schedule = %schedule.name, "deferred: {busy}");
+                    return Ok(None);
                 }
-            }
+            },
         };
         if !self.store.claim_schedule_due(&schedule.name, due)? {
             return Ok(None);
@@ -318,10 +345,10 @@ impl Scheduler {
             Baselines::Check,
         )
         .await;
-        let (state, plan) = match read.map_err(SessionError::from).and_then(|state| {
-            let plan = crate::plan::plan(&state, &options)?;
-            Ok((state, plan))
-        }) {
+        let plan = match read
+            .map_err(SessionError::from)
+            .and_then(|state| Ok(crate::plan::plan(&state, &options)?))
+        {
             Ok(read) => read,
             Err(SessionError::ReadLooksWrong(wrong)) => {
                 let posted = self.store.announced_refusal(&schedule.name)?;
@@ -337,25 +364,25 @@ impl Scheduler {
         if schedule.mode == ScheduleMode::Report {
             return Ok(Some(finish(Outcome::ToApprove { plan })));
         }
-        if let Err(over) = check_limits(&plan, source_accounts(&state), &self.config.limits) {
-            return Ok(Some(finish(Outcome::OverLimit { plan, over })));
-        }
-        let mut job = ApplyJob::new(
-            &pair.name,
-            &source,
-            &dest,
-            &plan,
-            &options,
-            &self.config.limits,
-            &trigger,
-        );
-        job.limiter = Some(&self.limiter);
-        job.lease = lease.as_ref();
-        let outcome = match apply(&session.client, &self.store, &job, |_| {}).await {
-            Ok(report) => Outcome::Applied {
+        // Over a blast-radius limit, the runner refuses before writing: reported below.
+        let request = ApplyRequest {
+            pair: &pair.name,
+            source: &source,
+            dest: &dest,
+            approved: &plan,
+            options: &options,
+            trigger: &trigger,
+            allow_over_limits: false,
+        };
+        let outcome = match runner
+            .apply(&session.client, &request, lease.as_ref(), |_| {})
+            .await
+        {
+            Ok(Applied::Ran(report)) => Outcome::Applied {
                 plan: plan.clone(),
                 report,
             },
+            Ok(Applied::NothingToApply) => Outcome::InSync { plan: plan.clone() },
             Err(ApplyError::Store(e)) => return Err(e),
             Err(ApplyError::TokenRejected { .. }) => failed(TOKEN_REJECTED.into()),
             Err(ApplyError::OverLimit(over)) => Outcome::OverLimit {

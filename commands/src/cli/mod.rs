@@ -1,12 +1,15 @@
 //! Terminal commands. Thin over the engine: every command builds a config, opens a session,
 //! calls the engine, and prints. Errors become one line on stderr and a non-zero exit.
 
+mod apply;
 mod doctor;
+mod progress;
 mod render;
 mod runs;
 mod sandbox;
 mod schedules;
 mod sync;
+mod undo;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,9 +52,9 @@ enum Command {
     /// Sign in with a PIN at plex.tv/link and save the token for later runs.
     Login(LoginArgs),
     /// Apply a plan saved by `sync --save-plan FILE`, if it is still current.
-    Apply(runs::ApplyArgs),
+    Apply(apply::ApplyArgs),
     /// Undo a run: REMOVES exactly the access that run added (asks first; --yes for scripts).
-    Undo(runs::UndoArgs),
+    Undo(undo::UndoArgs),
     /// List recent runs, or show one with its per-account results.
     Runs(runs::RunsArgs),
     /// Run the Discord bot (slash commands, buttons, schedules) until Ctrl-C or SIGTERM.
@@ -229,8 +232,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sync(args) => sync::run(load()?, args).await,
         Command::Servers(args) => servers(load()?, args).await,
         Command::Login(args) => login(load()?, args).await,
-        Command::Apply(args) => runs::apply_file(load()?, args).await,
-        Command::Undo(args) => runs::undo_run(load()?, args).await,
+        Command::Apply(args) => apply::apply_file(load()?, args).await,
+        Command::Undo(args) => undo::undo_run(load()?, args).await,
         Command::Runs(args) => runs::runs(load()?, args),
         Command::Health => Ok(doctor::health(&load()?)),
         Command::Schedules(args) => schedules::schedules(load()?, args),

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use sharesync::config::{Config, PairConfig};
-use sharesync::guard::{Baselines, ReadLooksWrong, ReadSize};
+use sharesync::guard::{Baselines, ReadSize};
 use sharesync::session::SessionError;
 
+use super::runs::read_looks_wrong;
 use super::{connect, render, AuthArgs, Failure};
 
 #[derive(Args, Debug)]
@@ -43,17 +44,6 @@ pub struct SyncArgs {
     allow_large: bool,
     #[command(flatten)]
     auth: AuthArgs,
-}
-
-/// A refused read, with how to accept it when accepting would help.
-pub fn read_looks_wrong(wrong: &ReadLooksWrong) -> Failure {
-    if wrong.acceptable() {
-        Failure(format!(
-            "{wrong}. Nothing was planned or written. If the change is real, run `sharesync sync --accept-change` to make this read the new baseline."
-        ))
-    } else {
-        Failure(format!("{wrong}. Nothing was planned or written."))
-    }
 }
 
 /// The pair this run syncs: a configured pair, overridden by --source/--dest.
@@ -129,7 +119,7 @@ pub async fn run(config: Config, args: SyncArgs) -> Result<ExitCode, Failure> {
     }
     if args.apply {
         let options = pair.plan_options(args.only_users);
-        return super::runs::apply_after_plan(
+        return super::apply::apply_after_plan(
             &config,
             &session,
             &pair,

@@ -13,7 +13,9 @@ use super::errors::{report, session_error, user, Audience, Error};
 use super::render::{self, not_applicable, plan_context, ResultLine};
 use super::respond::{edit_message, ephemeral, update};
 use super::state::Data;
-use sharesync::apply::{apply, ApplyError, ApplyJob, Busy, DestLease, LeaseSettings, Progress};
+use sharesync::apply::{
+    Applied, ApplyError, ApplyRequest, Busy, DestLease, Progress, Runner,
+};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::store::{NewPlan, PlanStatus, StoredPlan, Trigger};
 
@@ -38,12 +40,7 @@ pub async fn confirm(
     };
     let who = Trigger::discord(press.user.id.get());
     // Taken before the stale check and held until the run is verified and recorded.
-    let lease = match DestLease::acquire(
-        &data.store,
-        &dest,
-        &who,
-        &LeaseSettings::from_limits(&data.config.limits),
-    ) {
+    let lease = match Runner::new(&data.store, &data.config.limits).lease(&dest, &who) {
         Ok(lease) => lease,
         Err(Busy::Store(e)) => return Err(e.into()),
         Err(busy) => {
@@ -186,19 +183,16 @@ async fn run(
     let session = data.session().await.map_err(session_error)?;
     let (source, dest) = session.pair_servers(&pair).await.map_err(session_error)?;
     let options = pair.plan_options(stored.only_accounts.clone());
-    let mut job = ApplyJob::new(
-        &pair.name,
-        &source,
-        &dest,
-        &stored.plan,
-        &options,
-        &data.config.limits,
-        who,
-    );
-    job.limiter = Some(&data.limiter);
-    // The admin pressed Confirm on a page that named any limit the plan goes over.
-    job.allow_over_limits = true;
-    job.lease = Some(lease);
+    let request = ApplyRequest {
+        pair: &pair.name,
+        source: &source,
+        dest: &dest,
+        approved: &stored.plan,
+        options: &options,
+        trigger: who,
+        // The admin pressed Confirm on a page that named any limit the plan goes over.
+        allow_over_limits: true,
+    };
 
     // Progress: the executor reports through a callback; a separate task edits the message at
     // most every PROGRESS_EVERY with the latest state.
@@ -245,7 +239,10 @@ async fn run(
         }
     };
     let editor = tokio::spawn(editor);
-    let result = apply(&session.client, &data.store, &job, progress).await;
+    let result = Runner::new(&data.store, &data.config.limits)
+        .with_limiter(&data.limiter)
+        .apply(&session.client, &request, Some(lease), progress)
+        .await;
     let _ = editor.await; // ends when the callback (and its sender) is dropped
     match result {
         Err(ApplyError::Stale {
@@ -276,7 +273,19 @@ async fn run(
             sharesync::session::TOKEN_REJECTED
         ))),
         Err(e) => Err(user(format!("The run stopped: {e}"))),
-        Ok(report) => {
+        Ok(Applied::NothingToApply) => {
+            // Confirm is offered only for a plan that grants something; nothing was written.
+            data.store
+                .transition_plan(&stored.id, PlanStatus::Applying, PlanStatus::Applied)?;
+            let page = render::notice(
+                "Nothing to apply",
+                "Every account is in sync; nothing was written.",
+                true,
+            );
+            edit_message(http, channel, message, &page).await?;
+            Ok(())
+        }
+        Ok(Applied::Ran(report)) => {
             let lines = render::result_lines(&report);
             let all_ok = lines.iter().all(|l| l.ok);
             let status = if all_ok {
