@@ -177,6 +177,18 @@ pub struct ServerSharing {
     pub shares: BTreeMap<AccountId, Share>,
 }
 
+impl ServerSharing {
+    /// Accounts that can see at least one library of the server (the planner's rule: a share
+    /// with no libraries is no access).
+    pub fn accounts_with_access(&self) -> usize {
+        let libraries = &self.server.libraries;
+        self.shares
+            .values()
+            .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
+            .count()
+    }
+}
+
 /// Everything the planner needs: who the accounts are and who sees what on both servers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharingState {

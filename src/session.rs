@@ -12,7 +12,7 @@ use crate::guard::{read_sharing_checked, Baselines, GuardedReadError, ReadLooksW
 use crate::model::{Owner, ServerRef, SharingState};
 use crate::plan::{plan, Plan, PlanError};
 use crate::plex::{ClientOptions, PlexClient, PlexError};
-use crate::store::{Store, StoreError};
+use crate::store::{make_private, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -28,8 +28,12 @@ pub enum SessionError {
     ServerNotFound { wanted: String, owned: Vec<String> },
     #[error("source and destination are the same server ({0}); pick two different servers")]
     SameServer(String),
-    #[error("data directory {path}: {reason}")]
-    DataDir { path: String, reason: String },
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     ReadLooksWrong(#[from] ReadLooksWrong),
     #[error(transparent)]
@@ -81,9 +85,9 @@ pub fn client_identifier(config: &Config) -> Result<String, SessionError> {
 
 /// Write a file only its owner can read (tokens, identifiers), creating the data dir.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
-    write_private_file(path, contents.as_bytes()).map_err(|e| SessionError::DataDir {
+    write_private_file(path, contents.as_bytes()).map_err(|source| SessionError::DataDir {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        source,
     })
 }
 
@@ -103,18 +107,6 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     make_private(path)?;
     file.write_all(contents)
-}
-
-/// Narrow an existing file to its owner (0600 on Unix; elsewhere left as it is).
-pub fn make_private(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
 }
 
 /// A client with no token yet (sign-in and PIN login use it).

@@ -8,41 +8,11 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
-
-use crate::model::{ServerRef, ServerSharing, SharingState};
+use crate::model::{ServerRef, SharingState};
 use crate::plex::{PlexClient, PlexError};
 use crate::store::{Store, StoreError, Trigger};
 
-/// A server's read, in the numbers the guard compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadSize {
-    /// Accounts that see at least one library.
-    pub accounts: usize,
-    /// Shares of any kind (pending ones too).
-    pub shares: usize,
-    pub libraries: usize,
-}
-
-impl ReadSize {
-    pub fn of(sharing: &ServerSharing) -> ReadSize {
-        ReadSize {
-            accounts: super::blast::accounts_with_access(sharing),
-            shares: sharing.shares.len(),
-            libraries: sharing.server.libraries.len(),
-        }
-    }
-}
-
-/// The last good read of a server, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Baseline {
-    pub server: ServerRef,
-    pub size: ReadSize,
-    pub recorded_at: DateTime<Utc>,
-    /// Who accepted this size as a real change; `None`: a read or a run recorded it.
-    pub accepted_by: Option<String>,
-}
+pub use crate::store::{Baseline, ReadSize};
 
 /// One number that fell too far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -303,16 +273,6 @@ pub async fn accept_server(
     let size = ReadSize::of(&sharing);
     store.record_baseline(&sharing.server.reference(), &size, by.map(Trigger::as_str))?;
     Ok(size)
-}
-
-impl fmt::Display for ReadSize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} shares, {} accounts with access, {} libraries",
-            self.shares, self.accounts, self.libraries
-        )
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::config::Limits;
-use crate::model::{ServerSharing, SharingState};
+use crate::model::SharingState;
 use crate::plan::{Outcome, Plan};
 
 /// The relative limit never refuses a run that changes this many accounts or fewer: on a small
@@ -122,18 +122,7 @@ impl OverLimit {
 
 /// Accounts that can see at least one library on the source.
 pub fn source_accounts(state: &SharingState) -> usize {
-    accounts_with_access(&state.source)
-}
-
-/// Accounts that can see at least one library of the server (the planner's rule: a share with
-/// no libraries is no access).
-pub fn accounts_with_access(sharing: &ServerSharing) -> usize {
-    let libraries = &sharing.server.libraries;
-    sharing
-        .shares
-        .values()
-        .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
-        .count()
+    state.source.accounts_with_access()
 }
 
 /// Whether `plan` stays within `limits` (0 turns a limit off). Pure: the front ends decide what

@@ -235,6 +235,7 @@ pub enum DeepCheckError {
     Read {
         server: String,
         family: ApiFamily,
+        #[source]
         error: PlexError,
     },
     #[error(transparent)]

@@ -16,7 +16,9 @@ use crate::model::{
     Share, ShareId, SharingSettings, SharingState,
 };
 
-use super::transport::{backoff_delay, Transport};
+use super::assemble::ServerRead;
+use super::retry::backoff_delay;
+use super::transport::Transport;
 use super::{auth, legacy, v2, ApiFamily, ClientOptions, Pin, PlexError};
 
 /// The plex.tv client. Cheap to clone; clones share the connection pool, the request counter
@@ -66,6 +68,18 @@ fn refuse_empty(what: &str) -> PlexError {
 
 fn is_missing(e: &PlexError) -> bool {
     matches!(e, PlexError::NotFound(_) | PlexError::EndpointGone(_))
+}
+
+/// One server's sharing through `family`'s endpoints.
+async fn server_sharing(
+    t: &Transport,
+    family: ApiFamily,
+    server: &ServerRef,
+) -> Result<ServerRead, PlexError> {
+    match family {
+        ApiFamily::V2 => v2::read_server_sharing(t, server).await,
+        ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
+    }
 }
 
 impl PlexClient {
@@ -254,13 +268,8 @@ impl PlexClient {
     ) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
         self.need_token()?;
         let t = self.t();
-        let read = |f| async move {
-            match f {
-                ApiFamily::V2 => v2::read_server_sharing(t, server).await,
-                ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
-            }
-        };
-        self.complete(family, &read).await
+        self.complete(family, &|f| server_sharing(t, f, server))
+            .await
     }
 
     /// Who sees what on one server (the executor's fresh re-read): 3 requests.
@@ -270,13 +279,7 @@ impl PlexClient {
     ) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
         self.need_token()?;
         let t = self.t();
-        self.read("sharing", |f| async move {
-            match f {
-                ApiFamily::V2 => v2::read_server_sharing(t, server).await,
-                ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
-            }
-        })
-        .await
+        self.read("sharing", |f| server_sharing(t, f, server)).await
     }
 
     /// One share's access and settings read now (one request; the executor's per-write

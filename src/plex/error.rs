@@ -48,7 +48,7 @@ pub enum PlexError {
     /// A body that does not parse as the documented shape.
     #[error("plex.tv sent a malformed response for {endpoint}: {reason}")]
     Malformed { endpoint: String, reason: String },
-    /// A body that parses but cannot be the whole truth (plex-tv-api.md §3.2: empty catalogue
+    /// A body that parses but cannot be the whole truth (an empty catalogue
     /// for a server that has shares). Re-read; never plan from it.
     #[error("plex.tv sent an incomplete response: {0}")]
     Incomplete(String),

@@ -195,18 +195,7 @@ impl Store {
                 "SELECT id, pair, only_accounts, created_by, created_at, expires_at, status, plan_json
                  FROM plans WHERE id = ?1",
                 params![id],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
-                },
+                |r| PlanRow::try_from(r),
             )
             .optional()?;
         let Some((id, pair, only, by, created, expires, status, plan)) = row else {
@@ -348,16 +337,7 @@ impl Store {
                 "SELECT armed_at, last_due, last_started, last_finished, last_result, last_run_id
                  FROM schedule_state WHERE name = ?1",
                 params![name],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
+                |r| StateRow::try_from(r),
             )
             .optional()?;
         let Some(row) = row else { return Ok(None) };

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use poise::serenity_prelude as serenity;
+use sharesync::clock::Clock;
 use sharesync::config::ScheduleConfig;
-use sharesync::schedule::{Clock, Outcome, ScheduledRun, Scheduler};
+use sharesync::schedule::{Outcome, ScheduledRun, Scheduler};
 use sharesync::store::{NewPlan, Trigger};
 
 use super::commands::plan_context;
