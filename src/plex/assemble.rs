@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{
     Account, AccountId, Library, LibraryId, LibraryKey, MachineId, Server, ServerRef,
-    ServerSharing, SharingState,
+    ServerSharing, SharingSettings, SharingState,
 };
 
 use super::{validate, PlexError};
@@ -91,6 +91,14 @@ pub(super) fn sharing_state(
         source,
         dest,
     })
+}
+
+/// A share to create: which libraries an account gets on a server, with which restrictions.
+pub(super) struct NewShare<'a> {
+    pub(super) server: &'a MachineId,
+    pub(super) account: AccountId,
+    pub(super) libraries: &'a BTreeSet<LibraryId>,
+    pub(super) settings: &'a SharingSettings,
 }
 
 /// The library ids a write sends.

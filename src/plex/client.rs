@@ -16,7 +16,7 @@ use crate::model::{
     Share, ShareId, SharingSettings, SharingState,
 };
 
-use super::assemble::ServerRead;
+use super::assemble::{NewShare, ServerRead};
 use super::retry::backoff_delay;
 use super::transport::Transport;
 use super::{auth, legacy, v2, ApiFamily, ClientOptions, Pin, PlexError};
@@ -353,13 +353,15 @@ impl PlexClient {
             return Err(refuse_empty("create a share"));
         }
         self.need_token()?;
+        let new = NewShare {
+            server,
+            account: account.id,
+            libraries,
+            settings,
+        };
         match self.family() {
-            ApiFamily::V2 => {
-                v2::create_share(self.t(), server, account.id, libraries, settings).await
-            }
-            ApiFamily::Legacy => {
-                legacy::create_share(self.t(), server, account.id, libraries, settings).await
-            }
+            ApiFamily::V2 => v2::create_share(self.t(), &new).await,
+            ApiFamily::Legacy => legacy::create_share(self.t(), &new).await,
         }
     }
 

@@ -7,10 +7,9 @@
 //! * `request.rs`    — a request and a 2xx answer; `decode.rs` — reading JSON and XML bodies.
 //! * `retry.rs`      — backoff and bounded retries; requests run side by side.
 //! * `error_body.rs` — the four shapes of plex.tv's error bodies.
-//! * `legacy/`       — `/api/...`: XML wire structs (`wire.rs`), their conversion (`join.rs`),
-//!   the requests (`mod.rs`).
-//! * `v2/`           — `/api/v2/...`: JSON wire structs, their conversion (`select.rs`), the
-//!   requests.
+//! * `legacy/`       — `/api/...`: the XML wire structs and their conversion (`wire.rs`), the
+//!   requests (`mod.rs`).
+//! * `v2/`           — `/api/v2/...`: the same for JSON.
 //! * `assemble.rs`   — what both families do alike: owned servers, catalogues, both servers'
 //!   state.
 //! * `auth.rs`       — whoami, sign-in, PINs.

@@ -7,10 +7,9 @@
 //!
 //! Wire structs carry no `accessToken`: serde drops it with every other unknown attribute.
 //!
-//! `wire.rs` holds the XML structs, `join.rs` turns them into model types; this file sends the
+//! `wire.rs` holds the XML structs and turns them into model types; this file sends the
 //! requests.
 
-mod join;
 mod wire;
 
 use std::collections::BTreeSet;
@@ -19,18 +18,19 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::model::{
-    Access, AccountId, LibraryId, MachineId, Server, ServerRef, ShareId, SharingSettings,
-    SharingState,
+    Access, LibraryId, MachineId, Server, ServerRef, ShareId, SharingSettings, SharingState,
 };
 
-use super::assemble::{library_ids, sharing_state, ServerRead};
+use super::assemble::{library_ids, sharing_state, NewShare, ServerRead};
 use super::decode::xml;
 use super::request::{segment, Accept, Host, Request};
 use super::retry::all_of;
 use super::transport::Transport;
 use super::{validate, PlexError};
-use join::{join, parse_devices, to_catalogue};
-use wire::{Devices, Servers, SharedServers, Users, ROOT};
+use wire::{
+    access_of, created_share, join, parse_devices, to_catalogue, Devices, Servers, SharedServers,
+    Users, ROOT,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -96,26 +96,7 @@ pub(super) async fn share_access(
         Err(PlexError::NotFound(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let Some(ss) = listed.shared.iter().find(|ss| ss.id == share.0) else {
-        return Ok(None);
-    };
-    let access = match ss.all_libraries {
-        Some(true) => Access::All,
-        Some(false) => Access::Libraries(
-            ss.sections
-                .iter()
-                .filter(|s| s.shared)
-                .map(|s| LibraryId(s.id))
-                .collect(),
-        ),
-        None => {
-            return Err(PlexError::Incomplete(format!(
-                "share {} does not say whether it has all libraries",
-                share.0
-            )))
-        }
-    };
-    Ok(Some((access, ss.settings())))
+    access_of(&listed, share)
 }
 
 /// One server: 3 requests (`/api/users`, `shared_servers`, the catalogue), validated.
@@ -202,33 +183,27 @@ fn legacy_settings(s: &SharingSettings) -> Result<serde_json::Value, PlexError> 
 }
 
 /// `POST /api/servers/{mid}/shared_servers` by `invited_id`, with `sharing_settings`.
-pub(super) async fn create_share(
-    t: &Transport,
-    server: &MachineId,
-    account: AccountId,
-    libraries: &BTreeSet<LibraryId>,
-    settings: &SharingSettings,
-) -> Result<ShareId, PlexError> {
+pub(super) async fn create_share(t: &Transport, new: &NewShare<'_>) -> Result<ShareId, PlexError> {
     let req = Request::new(
         Method::POST,
         Host::Plex,
-        format!("/api/servers/{}/shared_servers", segment(&server.0)),
+        format!("/api/servers/{}/shared_servers", segment(&new.server.0)),
         Accept::Xml,
     )
     .json(json!({
-        "server_id": server.0,
-        "shared_server": {"library_section_ids": library_ids(libraries), "invited_id": account.0},
-        "sharing_settings": legacy_settings(settings)?,
+        "server_id": new.server.0,
+        "shared_server": {
+            "library_section_ids": library_ids(new.libraries),
+            "invited_id": new.account.0,
+        },
+        "sharing_settings": legacy_settings(new.settings)?,
     }));
     let resp = t.send(&req).await?;
     let body: SharedServers = xml(&resp, ROOT)?;
-    body.shared
-        .first()
-        .map(|s| ShareId(s.id))
-        .ok_or_else(|| PlexError::Malformed {
-            endpoint: resp.endpoint.clone(),
-            reason: "no <SharedServer> in the answer".into(),
-        })
+    created_share(&body).ok_or_else(|| PlexError::Malformed {
+        endpoint: resp.endpoint.clone(),
+        reason: "no <SharedServer> in the answer".into(),
+    })
 }
 
 /// `DELETE /api/servers/{mid}/shared_servers/{id}`.

@@ -8,10 +8,9 @@
 //!
 //! Wire structs carry no `accessToken` or `inviteToken`: serde drops them.
 //!
-//! `wire.rs` holds the JSON structs, `select.rs` turns them into model types; this file sends
-//! the requests.
+//! `wire.rs` holds the JSON structs and turns them into model types; this file sends the
+//! requests.
 
-mod select;
 mod wire;
 
 use std::collections::BTreeSet;
@@ -19,18 +18,17 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::model::{
-    AccountId, LibraryId, MachineId, Server, ServerRef, ShareId, SharingSettings, SharingState,
-};
+use crate::model::{LibraryId, Server, ServerRef, ShareId, SharingSettings, SharingState};
 
-use super::assemble::{library_ids, owned_server, sharing_state, ServerRead};
+use super::assemble::{library_ids, sharing_state, NewShare, ServerRead};
 use super::decode::json;
 use super::request::{segment, Accept, Host, Request};
 use super::retry::all_of;
 use super::transport::Transport;
 use super::{validate, PlexError};
-use select::{check_share_counts, select, to_catalogue};
-use wire::{settings_json, Resource, ShareLists, SharedServer};
+use wire::{
+    check_share_counts, owned_of, select, settings_json, to_catalogue, ShareLists, SharedServer,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -39,11 +37,7 @@ pub(super) async fn owned_servers(t: &Transport) -> Result<Vec<ServerRef>, PlexE
     let req = Request::get(Host::Plex, "/api/v2/resources", Accept::Json)
         .query("includeHttps", "1")
         .query("includeRelay", "1");
-    let resources: Vec<Resource> = t.read(&req, json).await?;
-    Ok(resources
-        .into_iter()
-        .filter_map(|r| owned_server(r.owned, r.provides.as_deref(), r.client_identifier, r.name))
-        .collect())
+    Ok(owned_of(t.read(&req, json).await?))
 }
 
 pub(super) async fn catalogue(t: &Transport, server: &ServerRef) -> Result<Server, PlexError> {
@@ -121,13 +115,7 @@ pub(super) async fn update_share(
 }
 
 /// `POST /api/v2/shared_servers` by `invitedId` with `settings`, no friend request.
-pub(super) async fn create_share(
-    t: &Transport,
-    server: &MachineId,
-    account: AccountId,
-    libraries: &BTreeSet<LibraryId>,
-    settings: &SharingSettings,
-) -> Result<ShareId, PlexError> {
+pub(super) async fn create_share(t: &Transport, new: &NewShare<'_>) -> Result<ShareId, PlexError> {
     let req = Request::new(
         Method::POST,
         Host::Clients,
@@ -135,10 +123,10 @@ pub(super) async fn create_share(
         Accept::Json,
     )
     .json(json!({
-        "machineIdentifier": server.0,
-        "invitedId": account.0,
-        "librarySectionIds": library_ids(libraries),
-        "settings": settings_json(settings),
+        "machineIdentifier": new.server.0,
+        "invitedId": new.account.0,
+        "librarySectionIds": library_ids(new.libraries),
+        "settings": settings_json(new.settings),
         "skipFriendship": true,
     }));
     let resp = t.send(&req).await?;

@@ -1,25 +1,37 @@
-//! The v2 family's wire structs (JSON). No `accessToken` or `inviteToken` field: serde drops
-//! them.
+//! The v2 family's JSON and how it becomes model types: owned servers, a catalogue, and one
+//! server's shares selected out of the all-servers share lists. No `accessToken` or
+//! `inviteToken` field: serde drops them.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::model::SharingSettings;
-use crate::plex::de::{flag, flag_opt, string_opt, string_present, u64_opt, u64_req, vec_or_null};
-use crate::plex::validate;
+use crate::model::{
+    Access, Account, AccountId, LibraryId, Server, ServerRef, ServerSharing, Share, ShareId,
+    ShareState, SharingSettings,
+};
+use crate::plex::assemble::{catalogue, owned_server, ListedLibrary, ServerRead};
+use crate::plex::de::{
+    flag, flag_opt, is_set, string_opt, string_present, u64_opt, u64_req, vec_or_null,
+};
+use crate::plex::{validate, PlexError};
+
+#[cfg(test)]
+mod tests;
 
 /// `GET /api/v2/resources` element.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct Resource {
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) name: Option<String>,
+    name: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) client_identifier: Option<String>,
+    client_identifier: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) provides: Option<String>,
+    provides: Option<String>,
     #[serde(default, deserialize_with = "flag")]
-    pub(super) owned: bool,
+    owned: bool,
 }
 
 /// `GET /api/v2/servers/{mid}`
@@ -27,44 +39,44 @@ pub(super) struct Resource {
 #[serde(rename_all = "camelCase")]
 pub(super) struct WireServer {
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) name: Option<String>,
+    name: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) machine_identifier: Option<String>,
+    machine_identifier: Option<String>,
     /// Required: a body without it is not a catalogue.
     #[serde(deserialize_with = "vec_or_null")]
-    pub(super) library_sections: Vec<WireLibrary>,
+    library_sections: Vec<WireLibrary>,
 }
 
 #[derive(Debug, Deserialize)]
-pub(super) struct WireLibrary {
+struct WireLibrary {
     #[serde(deserialize_with = "u64_req")]
-    pub(super) id: u64,
+    id: u64,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub(super) key: Option<u64>,
+    key: Option<u64>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) title: Option<String>,
+    title: Option<String>,
     #[serde(rename = "type", default, deserialize_with = "string_opt")]
-    pub(super) kind: Option<String>,
+    kind: Option<String>,
 }
 
 /// The account a share is for (`invited`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct Invited {
+struct Invited {
     #[serde(default, deserialize_with = "u64_opt")]
-    pub(super) id: Option<u64>,
+    id: Option<u64>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) title: Option<String>,
+    title: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) username: Option<String>,
+    username: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) email: Option<String>,
+    email: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) friendly_name: Option<String>,
+    friendly_name: Option<String>,
     #[serde(default, deserialize_with = "flag")]
-    pub(super) restricted: bool,
+    restricted: bool,
     #[serde(default, deserialize_with = "flag")]
-    pub(super) home: bool,
+    home: bool,
 }
 
 /// `sharingSettings` / `settings`, read and written in the same shape. Every field is `None`
@@ -72,32 +84,32 @@ pub(super) struct Invited {
 /// told apart from a complete one.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct WireSettings {
+struct WireSettings {
     #[serde(default, deserialize_with = "flag_opt")]
-    pub(super) allow_sync: Option<bool>,
+    allow_sync: Option<bool>,
     #[serde(default, deserialize_with = "flag_opt")]
-    pub(super) allow_camera_upload: Option<bool>,
+    allow_camera_upload: Option<bool>,
     #[serde(default, deserialize_with = "flag_opt")]
-    pub(super) allow_channels: Option<bool>,
+    allow_channels: Option<bool>,
     #[serde(default, deserialize_with = "flag_opt")]
-    pub(super) allow_subtitle_admin: Option<bool>,
+    allow_subtitle_admin: Option<bool>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub(super) allow_tuners: Option<u64>,
+    allow_tuners: Option<u64>,
     #[serde(default, deserialize_with = "string_present")]
-    pub(super) filter_movies: Option<Option<String>>,
+    filter_movies: Option<Option<String>>,
     #[serde(default, deserialize_with = "string_present")]
-    pub(super) filter_music: Option<Option<String>>,
+    filter_music: Option<Option<String>>,
     #[serde(default, deserialize_with = "string_present")]
-    pub(super) filter_television: Option<Option<String>>,
+    filter_television: Option<Option<String>>,
     #[serde(default, deserialize_with = "string_present")]
-    pub(super) filter_photos: Option<Option<String>>,
+    filter_photos: Option<Option<String>>,
     #[serde(default, deserialize_with = "string_present")]
-    pub(super) filter_all: Option<Option<String>>,
+    filter_all: Option<Option<String>>,
 }
 
 impl WireSettings {
     /// The share's settings, or `None` unless every key is there.
-    pub(super) fn known(&self) -> Option<SharingSettings> {
+    fn known(&self) -> Option<SharingSettings> {
         validate::known_settings(
             [
                 self.allow_sync,
@@ -141,27 +153,27 @@ pub(super) struct SharedServer {
     #[serde(deserialize_with = "u64_req")]
     pub(super) id: u64,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub(super) invited_id: Option<u64>,
+    invited_id: Option<u64>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) invited_email: Option<String>,
+    invited_email: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) machine_identifier: Option<String>,
+    machine_identifier: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) deleted_at: Option<String>,
+    deleted_at: Option<String>,
     #[serde(default, deserialize_with = "string_opt")]
-    pub(super) left_at: Option<String>,
+    left_at: Option<String>,
     /// `None` when plex.tv left it out: the share's access is then unknown (see
-    /// `select::check_share_counts`).
+    /// [`check_share_counts`]).
     #[serde(default, deserialize_with = "flag_opt")]
-    pub(super) all_libraries: Option<bool>,
+    all_libraries: Option<bool>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub(super) num_libraries: Option<u64>,
+    num_libraries: Option<u64>,
     #[serde(default, deserialize_with = "vec_or_null")]
-    pub(super) libraries: Vec<WireLibrary>,
+    libraries: Vec<WireLibrary>,
     #[serde(default)]
-    pub(super) sharing_settings: Option<WireSettings>,
+    sharing_settings: Option<WireSettings>,
     #[serde(default)]
-    pub(super) invited: Option<Invited>,
+    invited: Option<Invited>,
 }
 
 /// `GET /api/v2/shared_servers/invites/owned/pending` element.
@@ -169,15 +181,152 @@ pub(super) struct SharedServer {
 #[serde(rename_all = "camelCase")]
 pub(super) struct PendingInvite {
     #[serde(default)]
-    pub(super) invited: Option<Invited>,
+    invited: Option<Invited>,
     #[serde(default, deserialize_with = "u64_opt")]
-    pub(super) invited_id: Option<u64>,
+    invited_id: Option<u64>,
     #[serde(default, deserialize_with = "vec_or_null")]
-    pub(super) shared_servers: Vec<SharedServer>,
+    shared_servers: Vec<SharedServer>,
 }
 
 /// Both share lists, read once for every server.
 pub(super) struct ShareLists {
     pub(super) accepted: Vec<SharedServer>,
     pub(super) pending: Vec<PendingInvite>,
+}
+
+/// `/api/v2/servers/{mid}`'s answer as `server`'s catalogue.
+pub(super) fn to_catalogue(
+    wire: WireServer,
+    server: &ServerRef,
+    endpoint: &str,
+) -> Result<Server, PlexError> {
+    if let Some(m) = wire.machine_identifier.as_deref() {
+        if !m.is_empty() && m != server.machine_id.0 {
+            return Err(PlexError::Malformed {
+                endpoint: endpoint.to_string(),
+                reason: format!("asked for {} and got server {m}", server.machine_id),
+            });
+        }
+    }
+    let listed = wire.library_sections.into_iter().map(|l| ListedLibrary {
+        id: l.id,
+        key: l.key,
+        title: l.title,
+        kind: l.kind,
+    });
+    catalogue(wire.name, server, listed, endpoint)
+}
+
+fn account_of(
+    ss: &SharedServer,
+    outer: Option<&Invited>,
+    outer_id: Option<u64>,
+) -> Option<Account> {
+    let empty = Invited::default();
+    let inv = ss.invited.as_ref().or(outer).unwrap_or(&empty);
+    let id = ss.invited_id.or(inv.id).or(outer_id)?;
+    Some(validate::account(
+        id,
+        inv.username.clone(),
+        inv.email.clone().or_else(|| ss.invited_email.clone()),
+        inv.title.clone().or_else(|| inv.friendly_name.clone()),
+        inv.home,
+        inv.restricted,
+    ))
+}
+
+fn to_share(ss: &SharedServer, account: AccountId, state: ShareState) -> Share {
+    let access = if ss.all_libraries == Some(true) {
+        Access::All
+    } else {
+        Access::Libraries(ss.libraries.iter().map(|l| LibraryId(l.id)).collect())
+    };
+    // The share's own settings or nothing: `invited.sharingSettings` are the account's (the
+    // friend's defaults), which may differ from this share's; guessing from them could loosen
+    // or tighten a share.
+    let settings = ss.sharing_settings.as_ref().and_then(WireSettings::known);
+    Share {
+        id: ShareId(ss.id),
+        account,
+        state,
+        access,
+        settings,
+    }
+}
+
+fn live_on(ss: &SharedServer, mid: &str) -> bool {
+    ss.machine_identifier.as_deref() == Some(mid) && !is_set(&ss.deleted_at) && !is_set(&ss.left_at)
+}
+
+/// A share that is not self-consistent cannot be the base of a union write: without
+/// `allLibraries` its access is unknown (reading it as an explicit list would turn an
+/// all-libraries share into a list), and an explicit share whose `numLibraries` disagrees with
+/// its `libraries` was cut short (a union with a partial list would drop libraries). Either is
+/// [`PlexError::Incomplete`]: read again, then refused. (`numLibraries` of an all-libraries share
+/// counts the server's libraries, not its list: not compared.)
+pub(super) fn check_share_counts(lists: &ShareLists, server: &Server) -> Result<(), PlexError> {
+    let mid = server.machine_id.0.as_str();
+    let pending = lists.pending.iter().flat_map(|i| &i.shared_servers);
+    for ss in lists.accepted.iter().chain(pending) {
+        if !live_on(ss, mid) {
+            continue;
+        }
+        match (ss.all_libraries, ss.num_libraries) {
+            (None, _) => {
+                return Err(PlexError::Incomplete(format!(
+                    "share {} on {} does not say whether it has all libraries",
+                    ss.id, server.name
+                )))
+            }
+            (Some(false), Some(n)) if n != ss.libraries.len() as u64 => {
+                return Err(PlexError::Incomplete(format!(
+                    "share {} on {} counts {n} libraries but lists {}",
+                    ss.id,
+                    server.name,
+                    ss.libraries.len()
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// One server's shares out of the all-servers lists.
+pub(super) fn select(lists: &ShareLists, server: Server) -> ServerRead {
+    let mid = server.machine_id.0.clone();
+    let mut accounts = BTreeMap::new();
+    let mut shares = BTreeMap::new();
+    let mut add = |ss: &SharedServer, state, outer: Option<&Invited>, outer_id: Option<u64>| {
+        if !live_on(ss, &mid) {
+            return;
+        }
+        let Some(acct) = account_of(ss, outer, outer_id) else {
+            tracing::debug!(share = ss.id, server = %server.name, "skipping a share with no account id (invite to an address without an account)");
+            return;
+        };
+        let share = to_share(ss, acct.id, state);
+        accounts.entry(acct.id).or_insert(acct);
+        validate::insert_share(&mut shares, share, &server.name);
+    };
+    for ss in &lists.accepted {
+        add(ss, ShareState::Accepted, None, None);
+    }
+    for invite in &lists.pending {
+        let outer_id = invite
+            .invited_id
+            .or(invite.invited.as_ref().and_then(|i| i.id));
+        for ss in &invite.shared_servers {
+            add(ss, ShareState::Pending, invite.invited.as_ref(), outer_id);
+        }
+    }
+    (accounts, ServerSharing { server, shares })
+}
+
+/// The owned servers among `/api/v2/resources`.
+pub(super) fn owned_of(resources: Vec<Resource>) -> Vec<ServerRef> {
+    resources
+        .into_iter()
+        .filter_map(|r| owned_server(r.owned, r.provides.as_deref(), r.client_identifier, r.name))
+        .collect()
 }
