@@ -8,7 +8,9 @@ use super::keys::{ENV_PREFIX, SECRET_KEYS, TOP_LEVEL_ENV_KEYS};
 
 /// Where variables come from; tests pass a map instead of the process environment.
 pub trait Env {
+    /// The variable `name`, if set and not empty.
     fn var(&self, name: &str) -> Option<String>;
+    /// Every variable whose name starts with `prefix`, with its value.
     fn vars_with_prefix(&self, prefix: &str) -> Vec<(String, String)>;
     /// `SHARESYNC_` variables the front end reads itself (left out of `vars_with_prefix`), so a
     /// warning about an unknown one can list them.
@@ -17,6 +19,7 @@ pub trait Env {
     }
 }
 
+/// The process environment.
 pub struct ProcessEnv;
 
 impl Env for ProcessEnv {

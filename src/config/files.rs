@@ -16,6 +16,7 @@ pub const LEGACY_DATA_DIR: &str = "data";
 /// platform keeps a user's data. A parameter so tests do not depend on where they run.
 #[derive(Debug, Clone)]
 pub struct Directories {
+    /// What relative paths are relative to.
     pub working: PathBuf,
     /// `$XDG_DATA_HOME`, `~/.local/share`, …; None with no home directory at all.
     pub platform_data: Option<PathBuf>,

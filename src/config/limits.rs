@@ -67,6 +67,7 @@ impl Limits {
         }
     }
 
+    /// `max_snapshot_age_seconds` as a duration (0 when not representable).
     pub fn max_snapshot_age(&self) -> std::time::Duration {
         std::time::Duration::try_from_secs_f64(self.max_snapshot_age_seconds).unwrap_or_default()
     }

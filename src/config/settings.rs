@@ -23,14 +23,19 @@ pub struct Config {
     /// What loading noticed (unknown variables, an earlier version's store); front ends show them.
     #[serde(skip)]
     pub notices: Vec<ConfigNotice>,
+    /// `[plex]`.
     #[serde(default)]
     pub plex: PlexConfig,
+    /// Every `[[pair]]`.
     #[serde(default, rename = "pair")]
     pub pairs: Vec<PairConfig>,
+    /// `[limits]`.
     #[serde(default)]
     pub limits: Limits,
+    /// `[discord]`, when the bot is configured.
     #[serde(default)]
     pub discord: Option<DiscordConfig>,
+    /// Every `[[schedule]]`.
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<ScheduleConfig>,
 }
@@ -39,13 +44,18 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlexConfig {
+    /// The account token (a secret).
     pub token: Option<SecretString>,
     /// Replaces both https://plex.tv and https://clients.plex.tv.
     pub url: Option<String>,
+    /// The API family to start with (`v2` or `legacy`).
     #[serde(default = "default_api")]
     pub api: ApiFamily,
+    /// Username or e-mail for signing in.
     pub username: Option<String>,
+    /// Password for signing in (a secret).
     pub password: Option<SecretString>,
+    /// A two-factor code for signing in.
     pub mfa_code: Option<String>,
     /// Seconds before a plex.tv request is abandoned.
     #[serde(default = "default_timeout")]
@@ -77,19 +87,25 @@ impl Default for PlexConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PairConfig {
+    /// The pair's name (unique, case-insensitive).
     pub name: String,
     /// Server name or machineIdentifier.
     pub source: String,
+    /// Server name or machineIdentifier.
     pub dest: String,
+    /// Create a destination share for an account that has none.
     #[serde(default = "yes")]
     pub new_share: bool,
     /// New shares carry the source share's restrictions; false: plex.tv's defaults.
     #[serde(default = "yes")]
     pub copy_restrictions: bool,
+    /// Refuse to match libraries whose types differ.
     #[serde(default)]
     pub require_same_type: bool,
+    /// Source title → destination title, for libraries named differently.
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    /// Titles (on either side) never synced.
     #[serde(default)]
     pub exclude: Vec<String>,
 }
@@ -113,6 +129,7 @@ impl PairConfig {
         }
     }
 
+    /// The planner's options for this pair, limited to `only_accounts` (empty: all).
     pub fn plan_options(&self, only_accounts: Vec<String>) -> PlanOptions {
         PlanOptions {
             new_share: self.new_share,
@@ -129,16 +146,23 @@ impl PairConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiscordConfig {
+    /// The bot token (a secret).
     pub token: Option<SecretString>,
+    /// Where Discord's API is (a fake one in tests).
     #[serde(default = "default_discord_url")]
     pub api_url: String,
+    /// Guilds (Discord servers) the commands are registered and answered in.
     #[serde(default)]
     pub guild_ids: Vec<u64>,
+    /// Roles whose members may use the commands and buttons.
     #[serde(default)]
     pub admin_role_ids: Vec<u64>,
+    /// Where announcements go.
     pub notify_channel_id: Option<u64>,
+    /// Channels the commands answer in (empty: any).
     #[serde(default)]
     pub allowed_channel_ids: Vec<u64>,
+    /// How long a posted plan can be confirmed.
     #[serde(default = "default_plan_ttl")]
     pub plan_ttl_minutes: u64,
 }
@@ -154,14 +178,21 @@ fn default_plan_ttl() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleConfig {
+    /// The schedule's name (unique, case-insensitive).
     pub name: String,
+    /// The `[[pair]]` it syncs.
     pub pair: String,
+    /// When it fires.
     pub cron: crate::cron::CronExpr,
+    /// The time zone `cron` is read in.
     #[serde(default)]
     pub timezone: crate::cron::TimeZone,
+    /// What it does when it fires.
     #[serde(default)]
     pub mode: ScheduleMode,
+    /// Where the bot posts its results (else `notify_channel_id`).
     pub channel_id: Option<u64>,
+    /// Post nothing when there is nothing to grant.
     #[serde(default = "yes")]
     pub quiet_when_in_sync: bool,
     /// After downtime, run a missed occurrence once.
@@ -169,17 +200,21 @@ pub struct ScheduleConfig {
     pub catch_up: bool,
 }
 
+/// What a schedule does when it fires.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScheduleMode {
+    /// Plan and post the plan for approval.
     #[default]
     Report,
+    /// Plan and apply.
     Apply,
     /// Cross-check the pair's servers through both API families (`doctor --deep`); no plan.
     Check,
 }
 
 impl ScheduleMode {
+    /// The config value.
     pub fn as_str(self) -> &'static str {
         match self {
             ScheduleMode::Report => "report",
@@ -224,12 +259,15 @@ impl Config {
         }
     }
 
+    /// Where a login saves the account token.
     pub fn token_file(&self) -> PathBuf {
         self.data_dir.join(TOKEN_FILE)
     }
+    /// Where the stable client identifier is kept.
     pub fn client_id_file(&self) -> PathBuf {
         self.data_dir.join(CLIENT_ID_FILE)
     }
+    /// The SQLite record.
     pub fn database_file(&self) -> PathBuf {
         self.data_dir.join(DATABASE_FILE)
     }

@@ -19,7 +19,9 @@ pub use crate::store::{Baseline, ReadSize};
 pub struct Drop {
     /// "shares", "accounts with access" or "libraries".
     pub what: &'static str,
+    /// At the last good read.
     pub before: usize,
+    /// In this read.
     pub now: usize,
 }
 
@@ -68,8 +70,11 @@ pub fn drops(before: &ReadSize, now: &ReadSize) -> Vec<Drop> {
 /// One server whose read looks wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuspectServer {
+    /// The server.
     pub server: ServerRef,
+    /// Its last good read.
     pub baseline: Baseline,
+    /// This read.
     pub now: ReadSize,
     /// Never empty.
     pub drops: Vec<Drop>,
@@ -144,12 +149,16 @@ impl ReadLooksWrong {
     }
 }
 
+/// Why a read held to the baselines gave nothing to plan from.
 #[derive(Debug, thiserror::Error)]
 pub enum GuardedReadError {
+    /// plex.tv failed.
     #[error(transparent)]
     Plex(#[from] PlexError),
+    /// The record failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The read looks wrong.
     #[error(transparent)]
     LooksWrong(#[from] ReadLooksWrong),
 }
@@ -157,6 +166,7 @@ pub enum GuardedReadError {
 /// Whether a read is held to the baselines, or is an admin's acknowledgement of a real change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Baselines<'a> {
+    /// Hold the read to the baselines.
     Check,
     /// Take this read as the new baseline whatever it looks like (accepted by this trigger).
     Accept(&'a Trigger),

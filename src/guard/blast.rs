@@ -26,6 +26,7 @@ pub struct BlastRadius {
 }
 
 impl BlastRadius {
+    /// What `plan` would write, with the source's accounts with access.
     pub fn of(plan: &Plan, source_accounts: usize) -> BlastRadius {
         BlastRadius {
             accounts: plan.to_update().count(),
@@ -38,10 +39,14 @@ impl BlastRadius {
     }
 }
 
+/// One of the blast-radius limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
+    /// `max_accounts_per_run`.
     AccountsPerRun,
+    /// `max_new_shares_per_run`.
     NewSharesPerRun,
+    /// `max_fraction`.
     Fraction,
 }
 
@@ -59,6 +64,7 @@ impl Limit {
 /// One limit a plan goes over.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LimitExceeded {
+    /// Which limit.
     pub limit: Limit,
     /// What the plan would do (accounts or new shares).
     pub planned: usize,
@@ -100,6 +106,7 @@ impl fmt::Display for LimitExceeded {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("the run is over the blast-radius limit: {}", describe(.exceeded))]
 pub struct OverLimit {
+    /// What the plan would write.
     pub radius: BlastRadius,
     /// Never empty.
     pub exceeded: Vec<LimitExceeded>,

@@ -11,6 +11,7 @@ use crate::restrictions;
 /// The plan JSON schema version.
 pub const PLAN_SCHEMA: u32 = 1;
 
+/// What the plan does for one account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -31,6 +32,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, in the order summaries list them.
     pub const ALL: [Outcome; 7] = [
         Outcome::Grant,
         Outcome::NewShare,
@@ -41,6 +43,7 @@ impl Outcome {
         Outcome::Skipped,
     ];
 
+    /// The name in plan JSON and summaries.
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Grant => "grant",
@@ -59,9 +62,12 @@ impl Outcome {
     }
 }
 
+/// A server as a plan names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSummary {
+    /// Its name.
     pub name: String,
+    /// Its machineIdentifier.
     pub machine_identifier: String,
 }
 
@@ -77,16 +83,23 @@ impl From<&Server> for ServerSummary {
 /// One account's line in the plan (plan JSON schema 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlannedAccount {
+    /// The account.
     pub account_id: AccountId,
+    /// Its username.
     pub username: Option<String>,
+    /// Its e-mail address.
     pub email: Option<String>,
+    /// The name plex.tv shows for it.
     pub title: String,
+    /// Friend or managed user.
     pub kind: AccountKind,
+    /// What the plan does for it.
     pub outcome: Outcome,
     /// Source library titles the account sees, as the source spells them, sorted.
     pub source_libraries: Vec<String>,
     /// Destination library titles to add, as the destination spells them, sorted.
     pub add: Vec<String>,
+    /// Why, and what to know (skipped libraries, restrictions not compared).
     pub notes: Vec<String>,
     /// `new_share` only: the restrictions (filters and permissions) the new share will carry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +115,7 @@ pub struct PlannedAccount {
 }
 
 impl PlannedAccount {
+    /// The name a person recognises: username, else title, else the id.
     pub fn display_name(&self) -> String {
         Account {
             id: self.account_id,
@@ -114,23 +128,34 @@ impl PlannedAccount {
     }
 }
 
+/// The plan's totals.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSummary {
+    /// Accounts the plan writes to.
     pub users_to_update: usize,
+    /// Library grants it adds.
     pub grants_to_add: usize,
 }
 
+/// A plan: what a sync would add for each account (plan JSON schema 1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    /// [`PLAN_SCHEMA`].
     pub schema: u32,
+    /// The source server.
     pub source: ServerSummary,
+    /// The destination server.
     pub dest: ServerSummary,
+    /// One line per account with access on the source.
     pub users: Vec<PlannedAccount>,
+    /// What planning noticed (duplicate names, differing types).
     pub warnings: Vec<String>,
+    /// The totals.
     pub summary: PlanSummary,
 }
 
 impl Plan {
+    /// How many accounts have `outcome`.
     pub fn count(&self, outcome: Outcome) -> usize {
         self.users.iter().filter(|u| u.outcome == outcome).count()
     }

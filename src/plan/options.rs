@@ -33,11 +33,15 @@ impl Default for PlanOptions {
     }
 }
 
+/// Why the planner refuses.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
+    /// `only_accounts` names accounts that have no access on the source.
     #[error("no account with access on {server} matches {}; use a username, email, title or account id", quoted(.filters))]
     UnknownAccounts {
+        /// The source server.
         server: String,
+        /// The names that matched no account.
         filters: Vec<String>,
     },
 }

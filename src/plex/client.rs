@@ -83,6 +83,7 @@ async fn server_sharing(
 }
 
 impl PlexClient {
+    /// A client with `opts` (fails only on an unusable option, such as an empty client identifier).
     pub fn new(opts: ClientOptions) -> Result<Self, PlexError> {
         let transport = Transport::new(&opts)?;
         Ok(PlexClient {
@@ -201,6 +202,7 @@ impl PlexClient {
         auth::sign_in(self.t(), login, password, code).await
     }
 
+    /// Start a `plex.tv/link` login: a PIN for the person to enter.
     pub async fn create_pin(&self) -> Result<Pin, PlexError> {
         auth::create_pin(self.t()).await
     }

@@ -81,7 +81,9 @@ pub struct ClientOptions {
     /// `None`: the real hosts (`https://plex.tv`, and `https://clients.plex.tv` for the v2
     /// `shared_servers` endpoints). `Some(u)`: `u` replaces both.
     pub base_url: Option<String>,
+    /// The API family to start with.
     pub family: ApiFamily,
+    /// The account token; `None` for sign-in and PIN login.
     pub token: Option<SecretString>,
     /// Stable per install (the caller generates and persists it).
     pub client_identifier: String,
@@ -119,9 +121,12 @@ impl ClientOptions {
 /// A PIN for the `plex.tv/link` login flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pin {
+    /// The PIN's number (to check it).
     pub id: u64,
+    /// The code the person enters.
     pub code: String,
     /// Where the person enters `code` (`https://plex.tv/link` for 4-character codes).
     pub link_url: String,
+    /// How long the code is valid.
     pub expires_in: Duration,
 }

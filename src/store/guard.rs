@@ -43,10 +43,12 @@ pub struct ReadSize {
     pub accounts: usize,
     /// Shares of any kind (pending ones too).
     pub shares: usize,
+    /// Libraries in the catalogue.
     pub libraries: usize,
 }
 
 impl ReadSize {
+    /// The numbers of `sharing`.
     pub fn of(sharing: &ServerSharing) -> ReadSize {
         ReadSize {
             accounts: sharing.accounts_with_access(),
@@ -59,8 +61,11 @@ impl ReadSize {
 /// The last good read of a server, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Baseline {
+    /// The server.
     pub server: ServerRef,
+    /// Its size.
     pub size: ReadSize,
+    /// When it was recorded.
     pub recorded_at: DateTime<Utc>,
     /// Who accepted this size as a real change; `None`: a read or a run recorded it.
     pub accepted_by: Option<String>,
@@ -79,7 +84,9 @@ impl fmt::Display for ReadSize {
 /// One `doctor --deep` cross-check of the API families, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeepCheckRecord {
+    /// When it ran.
     pub checked_at: DateTime<Utc>,
+    /// Who ran it.
     pub checked_by: String,
     /// 0: the families agree.
     pub disagreements: usize,
@@ -158,6 +165,7 @@ impl Store {
         Ok(())
     }
 
+    /// Record one deep check.
     pub fn record_deep_check(
         &self,
         by: &Trigger,
@@ -172,6 +180,7 @@ impl Store {
         Ok(())
     }
 
+    /// The newest deep check; `None` before the first.
     pub fn last_deep_check(&self) -> Result<Option<DeepCheckRecord>, StoreError> {
         let row: Option<(String, String, i64, String)> = self
             .lock()

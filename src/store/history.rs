@@ -120,6 +120,7 @@ impl Store {
         })
     }
 
+    /// Every account's line in a run, by name.
     pub fn accounts_of_run(&self, id: RunId) -> Result<Vec<AccountRecord>, StoreError> {
         let conn = self.lock();
         let mut q = conn.prepare(

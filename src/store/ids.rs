@@ -35,12 +35,15 @@ pub struct GrantId(pub i64);
 pub struct Trigger(String);
 
 impl Trigger {
+    /// A run started from the CLI by a local user.
     pub fn cli(user: &str) -> Trigger {
         Trigger(format!("cli:{}", user.trim()))
     }
+    /// A run started from Discord by a user id.
     pub fn discord(user_id: u64) -> Trigger {
         Trigger(format!("discord:{user_id}"))
     }
+    /// A run started by a schedule.
     pub fn schedule(name: &str) -> Trigger {
         Trigger(format!("schedule:{}", name.trim()))
     }
@@ -52,6 +55,7 @@ impl Trigger {
     pub fn other(kind: &str, who: &str) -> Trigger {
         Trigger(format!("{}:{}", kind.trim(), who.trim()))
     }
+    /// The label as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

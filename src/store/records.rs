@@ -19,6 +19,7 @@ macro_rules! text_enum {
         pub enum $name { $($(#[$vm])* $variant),* }
 
         impl $name {
+            /// The text the record stores.
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),* }
             }
@@ -46,11 +47,19 @@ macro_rules! text_enum {
 
 text_enum!(
     /// An apply of a plan, or the undo of an earlier run (the only path that removes access).
-    RunKind { Apply => "apply", Undo => "undo" }
+    RunKind {
+        /// Grants what a plan adds.
+        Apply => "apply",
+        /// Takes back what an earlier run granted.
+        Undo => "undo",
+    }
 );
 text_enum!(
+    /// Where a run is.
     RunStatus {
+        /// In progress (its process renews its heartbeat).
         Running => "running",
+        /// Ended normally; its accounts' results say how it went.
         Finished => "finished",
         /// Stopped part way (future dropped, process killed); its open intents are marked
         /// interrupted.
@@ -73,7 +82,13 @@ text_enum!(
     }
 );
 text_enum!(
-    GrantAction { Add => "add", Remove => "remove" }
+    /// What a grant row does to a library.
+    GrantAction {
+        /// Adds it (an apply).
+        Add => "add",
+        /// Removes it (an undo).
+        Remove => "remove",
+    }
 );
 text_enum!(
     /// intent → applied | failed(reason), then verified | missing after the read-back.
@@ -82,6 +97,7 @@ text_enum!(
         Intent => "intent",
         /// plex.tv accepted the request (or a re-read showed it had landed).
         Applied => "applied",
+        /// plex.tv refused it; `reason` holds its words.
         Failed => "failed",
         /// The read-back after the run shows it in place.
         Verified => "verified",
@@ -95,11 +111,17 @@ text_enum!(
 /// What `start_run` needs.
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
+    /// Apply or undo.
     pub kind: RunKind,
+    /// The run an undo takes back.
     pub undo_of: Option<RunId>,
+    /// The pair.
     pub pair: &'a str,
+    /// The source server.
     pub source: &'a ServerRef,
+    /// The destination server.
     pub dest: &'a ServerRef,
+    /// Who started it.
     pub trigger: &'a Trigger,
 }
 
@@ -110,8 +132,11 @@ pub struct RunSummary {
     pub accounts_planned: usize,
     /// Accounts whose every planned change is in place.
     pub accounts_updated: usize,
+    /// Accounts where only some changes are in place.
     pub accounts_partial: usize,
+    /// Accounts where none are.
     pub accounts_failed: usize,
+    /// Accounts nothing was sent for.
     pub accounts_skipped: usize,
     /// Library grants added (for an undo: removed) and confirmed by the read-back.
     pub libraries_changed: usize,
@@ -123,48 +148,78 @@ pub struct RunSummary {
     pub verified: bool,
 }
 
+/// A run as recorded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// Its number.
     pub id: RunId,
+    /// Apply or undo.
     pub kind: RunKind,
+    /// The run an undo takes back.
     pub undo_of: Option<RunId>,
+    /// The pair.
     pub pair: String,
+    /// The source server.
     pub source: ServerRef,
+    /// The destination server.
     pub dest: ServerRef,
+    /// Who started it.
     pub trigger: String,
+    /// When it started.
     pub started_at: DateTime<Utc>,
+    /// When it ended; `None` while running.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Where it is.
     pub status: RunStatus,
+    /// Its counts, once finished.
     pub summary: Option<RunSummary>,
+    /// What stopped it.
     pub error: Option<String>,
 }
 
 /// One account's line in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountRecord {
+    /// The account.
     pub account_id: AccountId,
+    /// Its name when the run ran.
     pub account_name: String,
     /// The plan's outcome for it (`grant`, `new_share`, `pending`) or `undo`.
     pub planned: String,
     /// `None` while the run is working on it.
     pub result: Option<AccountResult>,
+    /// Why (plex.tv's words when it failed).
     pub reason: Option<String>,
+    /// Its destination share.
     pub share_id: Option<ShareId>,
+    /// The run created that share.
     pub created_share: bool,
 }
 
+/// One library granted (or removed) for one account in one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrantRecord {
+    /// Its number.
     pub id: GrantId,
+    /// Its run.
     pub run_id: RunId,
+    /// The account.
     pub account_id: AccountId,
+    /// Its name when the run ran.
     pub account_name: String,
+    /// The server.
     pub server: ServerRef,
+    /// The share (`None` until a create answered).
     pub share_id: Option<ShareId>,
+    /// The library's global id.
     pub library_id: LibraryId,
+    /// Its title when the run ran.
     pub library_title: String,
+    /// Add or remove.
     pub action: GrantAction,
+    /// Where it is.
     pub state: GrantState,
+    /// Why it failed, and what happened after.
     pub reason: Option<String>,
     /// The request that carried this grant created the share.
     pub created_share: bool,
@@ -172,7 +227,9 @@ pub struct GrantRecord {
     pub attempts: u32,
     /// The undo run that removed it.
     pub undone_by: Option<RunId>,
+    /// When it was recorded.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
     /// Found in place only by a later read (its request failed, or its run was cut off): it
     /// may have been granted some other way, so undo leaves it.
@@ -182,22 +239,31 @@ pub struct GrantRecord {
 /// A run with its per-account results and grants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunDetail {
+    /// The run.
     pub run: RunRecord,
+    /// Each account's line.
     pub accounts: Vec<AccountRecord>,
+    /// Each grant row.
     pub grants: Vec<GrantRecord>,
 }
 
 /// The libraries one request is about to carry for one account.
 #[derive(Debug, Clone)]
 pub struct GrantIntent<'a> {
+    /// The run.
     pub run: RunId,
+    /// The account.
     pub account_id: AccountId,
+    /// Its name.
     pub account_name: &'a str,
+    /// The server.
     pub server: &'a ServerRef,
     /// `None` when the request creates the share.
     pub share_id: Option<ShareId>,
     /// (global id, title) of each library added (or removed).
     pub libraries: &'a [(LibraryId, String)],
+    /// Add or remove.
     pub action: GrantAction,
+    /// The request creates the share.
     pub created_share: bool,
 }
