@@ -3,7 +3,9 @@
 //! Knows nothing of Discord or terminals; the front ends in `commands/` sit on top.
 
 pub mod apply;
+pub mod clock;
 pub mod config;
+pub mod cron;
 pub mod guard;
 pub mod model;
 pub mod plan;

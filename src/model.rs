@@ -42,10 +42,14 @@ macro_rules! display_inner {
 }
 display_inner!(AccountId, LibraryId, LibraryKey, ShareId, MachineId);
 
+/// A library on a server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Library {
+    /// The plex.tv-global id.
     pub id: LibraryId,
+    /// The server-local key.
     pub key: LibraryKey,
+    /// As the server names it.
     pub title: String,
     /// plex.tv's section type: movie, show, artist, photo, ...
     #[serde(rename = "type")]
@@ -55,19 +59,25 @@ pub struct Library {
 /// An owned server as resources list it (no libraries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRef {
+    /// As plex.tv lists it.
     pub name: String,
+    /// Its identity.
     pub machine_id: MachineId,
 }
 
 /// An owned server and its library catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Server {
+    /// As plex.tv names it.
     pub name: String,
+    /// Its identity.
     pub machine_id: MachineId,
+    /// Every library, in plex.tv's order.
     pub libraries: Vec<Library>,
 }
 
 impl Server {
+    /// Its name and identity, without libraries.
     pub fn reference(&self) -> ServerRef {
         ServerRef {
             name: self.name.clone(),
@@ -75,25 +85,34 @@ impl Server {
         }
     }
 
+    /// The library with global id `id`.
     pub fn library(&self, id: LibraryId) -> Option<&Library> {
         self.libraries.iter().find(|l| l.id == id)
     }
 }
 
+/// What kind of account a share is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccountKind {
+    /// A plex.tv account of its own (username, e-mail).
     Friend,
+    /// A managed user of the owner's home (no username or e-mail).
     Managed,
 }
 
+/// A plex.tv account someone shares with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    /// Its number.
     pub id: AccountId,
     /// Managed users have neither username nor email.
     pub username: Option<String>,
+    /// Its e-mail address, when plex.tv shows it.
     pub email: Option<String>,
+    /// The name plex.tv shows for it.
     pub title: String,
+    /// Friend or managed user.
     pub kind: AccountKind,
 }
 
@@ -108,10 +127,13 @@ impl Account {
     }
 }
 
+/// Whether the account accepted the share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ShareState {
+    /// Accepted.
     Accepted,
+    /// Invited, not yet accepted.
     Pending,
 }
 
@@ -120,10 +142,12 @@ pub enum ShareState {
 pub enum Access {
     /// `allLibraries`: every library, including ones added later.
     All,
+    /// These libraries only.
     Libraries(BTreeSet<LibraryId>),
 }
 
 impl Access {
+    /// Whether the share lets its account see library `id`.
     pub fn contains(&self, id: LibraryId) -> bool {
         match self {
             Access::All => true,
@@ -132,11 +156,16 @@ impl Access {
     }
 }
 
+/// One share on plex.tv.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {
+    /// Its number.
     pub id: ShareId,
+    /// The account it is for.
     pub account: AccountId,
+    /// Accepted or pending.
     pub state: ShareState,
+    /// What it lets the account see.
     pub access: Access,
     /// As read. `None`: plex.tv's read did not return this share's settings (v2
     /// `sharingSettings` null or absent, legacy attributes missing). Never guessed from another
@@ -150,22 +179,31 @@ pub struct Share {
 /// back as they were, and so a new share can carry its source share's restrictions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharingSettings {
+    /// May download (sync) media.
     pub allow_sync: bool,
+    /// May upload from a camera.
     pub allow_camera_upload: bool,
+    /// May use channels.
     pub allow_channels: bool,
+    /// May manage subtitles.
     pub allow_subtitle_admin: bool,
     /// 0 none, 1 Live TV, 2 Live TV + DVR.
     pub allow_tuners: u8,
     // Filters are required keys (null for none) when loaded, as every field is: a saved plan
     // whose restrictions lack one must not load as "no filter".
+    /// Movie filter (`None`: none).
     #[serde(deserialize_with = "Option::deserialize")]
     pub filter_movies: Option<String>,
+    /// Music filter (`None`: none).
     #[serde(deserialize_with = "Option::deserialize")]
     pub filter_music: Option<String>,
+    /// TV filter (`None`: none).
     #[serde(deserialize_with = "Option::deserialize")]
     pub filter_television: Option<String>,
+    /// Photo filter (`None`: none).
     #[serde(deserialize_with = "Option::deserialize")]
     pub filter_photos: Option<String>,
+    /// Filter over all libraries (`None`: none).
     #[serde(deserialize_with = "Option::deserialize")]
     pub filter_all: Option<String>,
 }
@@ -173,23 +211,44 @@ pub struct SharingSettings {
 /// One server's catalogue and every share on it, keyed by account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerSharing {
+    /// The server and its catalogue.
     pub server: Server,
+    /// Its shares, by account.
     pub shares: BTreeMap<AccountId, Share>,
+}
+
+impl ServerSharing {
+    /// Accounts that can see at least one library of the server (the planner's rule: a share
+    /// with no libraries is no access).
+    pub fn accounts_with_access(&self) -> usize {
+        let libraries = &self.server.libraries;
+        self.shares
+            .values()
+            .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
+            .count()
+    }
 }
 
 /// Everything the planner needs: who the accounts are and who sees what on both servers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharingState {
+    /// Every account with a share on either server.
     pub accounts: BTreeMap<AccountId, Account>,
+    /// The source server.
     pub source: ServerSharing,
+    /// The destination server.
     pub dest: ServerSharing,
 }
 
 /// The plex.tv account the token belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
+    /// Its number.
     pub id: AccountId,
+    /// Its username.
     pub username: String,
+    /// Its e-mail address.
     pub email: Option<String>,
+    /// The name plex.tv shows for it.
     pub title: String,
 }

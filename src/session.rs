@@ -12,26 +12,47 @@ use crate::guard::{read_sharing_checked, Baselines, GuardedReadError, ReadLooksW
 use crate::model::{Owner, ServerRef, SharingState};
 use crate::plan::{plan, Plan, PlanError};
 use crate::plex::{ClientOptions, PlexClient, PlexError};
-use crate::store::{Store, StoreError};
+use crate::store::{make_private, Store, StoreError};
 
+/// Why a session could not be had or used.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
+    /// plex.tv failed.
     #[error(transparent)]
     Plex(#[from] PlexError),
+    /// The configuration is wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The planner refused.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// No way to sign in was configured.
     #[error("no Plex credentials: set PLEX_ACCOUNT_TOKEN (or plex.token), run `sharesync login`, or set PLEX_USERNAME and PLEX_PASSWORD")]
     NoCredentials,
+    /// No owned server has the name asked for.
     #[error("no owned server is named '{wanted}'; your servers: {}", if .owned.is_empty() { "none".to_string() } else { .owned.join(", ") })]
-    ServerNotFound { wanted: String, owned: Vec<String> },
+    ServerNotFound {
+        /// The name asked for.
+        wanted: String,
+        /// The owned servers' names.
+        owned: Vec<String>,
+    },
+    /// The pair names one server twice.
     #[error("source and destination are the same server ({0}); pick two different servers")]
     SameServer(String),
-    #[error("data directory {path}: {reason}")]
-    DataDir { path: String, reason: String },
+    /// The data directory cannot be written.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The file.
+        path: String,
+        /// Why it cannot be written.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The read looks wrong.
     #[error(transparent)]
     ReadLooksWrong(#[from] ReadLooksWrong),
+    /// The record failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -60,8 +81,11 @@ impl SessionError {
 /// How to get a two-factor code when plex.tv asks for one and none was given.
 pub type CodePrompt<'a> = &'a (dyn Fn() -> Option<String> + Sync);
 
+/// A signed-in plex.tv session.
 pub struct Session {
+    /// The client, with the token.
     pub client: PlexClient,
+    /// Whose token it is.
     pub owner: Owner,
 }
 
@@ -81,9 +105,9 @@ pub fn client_identifier(config: &Config) -> Result<String, SessionError> {
 
 /// Write a file only its owner can read (tokens, identifiers), creating the data dir.
 pub fn write_private(path: &Path, contents: &str) -> Result<(), SessionError> {
-    write_private_file(path, contents.as_bytes()).map_err(|e| SessionError::DataDir {
+    write_private_file(path, contents.as_bytes()).map_err(|source| SessionError::DataDir {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        source,
     })
 }
 
@@ -103,18 +127,6 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     make_private(path)?;
     file.write_all(contents)
-}
-
-/// Narrow an existing file to its owner (0600 on Unix; elsewhere left as it is).
-pub fn make_private(path: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = path;
-    Ok(())
 }
 
 /// A client with no token yet (sign-in and PIN login use it).
@@ -260,6 +272,7 @@ fn is_refusal(e: &PlexError) -> bool {
 }
 
 impl SharedSession {
+    /// A session for `config`, connected on first use.
     pub fn new(config: Config) -> SharedSession {
         SharedSession {
             config,
@@ -311,6 +324,7 @@ impl SharedSession {
     }
 }
 
+/// The owned server named `wanted` (name or machineIdentifier, case-insensitive).
 pub fn find_server(servers: &[ServerRef], wanted: &str) -> Result<ServerRef, SessionError> {
     let wanted_trim = wanted.trim();
     servers

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeZone as _, Utc};
 use sharesync::apply::{DestLease, LeaseSettings, WriteLimiter};
 use sharesync::config::Config;
+use sharesync::cron::{CronExpr, TimeZone};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::sandbox::{Sandbox, Scenario};
-use sharesync::schedule::{CronExpr, Outcome, ScheduledRun, Scheduler, TimeZone};
+use sharesync::schedule::{Outcome, ScheduledRun, Scheduler};
 use sharesync::session::SharedSession;
 use sharesync::store::Store;
 

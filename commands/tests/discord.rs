@@ -31,7 +31,7 @@ impl ManualClock {
     }
 }
 
-impl sharesync::schedule::Clock for ManualClock {
+impl sharesync::clock::Clock for ManualClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         *self.0.lock().unwrap()
     }

@@ -8,48 +8,20 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
-
-use crate::model::{ServerRef, ServerSharing, SharingState};
+use crate::model::{ServerRef, SharingState};
 use crate::plex::{PlexClient, PlexError};
 use crate::store::{Store, StoreError, Trigger};
 
-/// A server's read, in the numbers the guard compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReadSize {
-    /// Accounts that see at least one library.
-    pub accounts: usize,
-    /// Shares of any kind (pending ones too).
-    pub shares: usize,
-    pub libraries: usize,
-}
-
-impl ReadSize {
-    pub fn of(sharing: &ServerSharing) -> ReadSize {
-        ReadSize {
-            accounts: super::blast::accounts_with_access(sharing),
-            shares: sharing.shares.len(),
-            libraries: sharing.server.libraries.len(),
-        }
-    }
-}
-
-/// The last good read of a server, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Baseline {
-    pub server: ServerRef,
-    pub size: ReadSize,
-    pub recorded_at: DateTime<Utc>,
-    /// Who accepted this size as a real change; `None`: a read or a run recorded it.
-    pub accepted_by: Option<String>,
-}
+pub use crate::store::{Baseline, ReadSize};
 
 /// One number that fell too far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Drop {
     /// "shares", "accounts with access" or "libraries".
     pub what: &'static str,
+    /// At the last good read.
     pub before: usize,
+    /// In this read.
     pub now: usize,
 }
 
@@ -98,8 +70,11 @@ pub fn drops(before: &ReadSize, now: &ReadSize) -> Vec<Drop> {
 /// One server whose read looks wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SuspectServer {
+    /// The server.
     pub server: ServerRef,
+    /// Its last good read.
     pub baseline: Baseline,
+    /// This read.
     pub now: ReadSize,
     /// Never empty.
     pub drops: Vec<Drop>,
@@ -174,12 +149,16 @@ impl ReadLooksWrong {
     }
 }
 
+/// Why a read held to the baselines gave nothing to plan from.
 #[derive(Debug, thiserror::Error)]
 pub enum GuardedReadError {
+    /// plex.tv failed.
     #[error(transparent)]
     Plex(#[from] PlexError),
+    /// The record failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The read looks wrong.
     #[error(transparent)]
     LooksWrong(#[from] ReadLooksWrong),
 }
@@ -187,6 +166,7 @@ pub enum GuardedReadError {
 /// Whether a read is held to the baselines, or is an admin's acknowledgement of a real change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Baselines<'a> {
+    /// Hold the read to the baselines.
     Check,
     /// Take this read as the new baseline whatever it looks like (accepted by this trigger).
     Accept(&'a Trigger),
@@ -303,16 +283,6 @@ pub async fn accept_server(
     let size = ReadSize::of(&sharing);
     store.record_baseline(&sharing.server.reference(), &size, by.map(Trigger::as_str))?;
     Ok(size)
-}
-
-impl fmt::Display for ReadSize {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} shares, {} accounts with access, {} libraries",
-            self.shares, self.accounts, self.libraries
-        )
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::fmt;
 
 use crate::config::Limits;
-use crate::model::{ServerSharing, SharingState};
+use crate::model::SharingState;
 use crate::plan::{Outcome, Plan};
 
 /// The relative limit never refuses a run that changes this many accounts or fewer: on a small
@@ -26,6 +26,7 @@ pub struct BlastRadius {
 }
 
 impl BlastRadius {
+    /// What `plan` would write, with the source's accounts with access.
     pub fn of(plan: &Plan, source_accounts: usize) -> BlastRadius {
         BlastRadius {
             accounts: plan.to_update().count(),
@@ -38,10 +39,14 @@ impl BlastRadius {
     }
 }
 
+/// One of the blast-radius limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
+    /// `max_accounts_per_run`.
     AccountsPerRun,
+    /// `max_new_shares_per_run`.
     NewSharesPerRun,
+    /// `max_fraction`.
     Fraction,
 }
 
@@ -59,6 +64,7 @@ impl Limit {
 /// One limit a plan goes over.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LimitExceeded {
+    /// Which limit.
     pub limit: Limit,
     /// What the plan would do (accounts or new shares).
     pub planned: usize,
@@ -100,6 +106,7 @@ impl fmt::Display for LimitExceeded {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("the run is over the blast-radius limit: {}", describe(.exceeded))]
 pub struct OverLimit {
+    /// What the plan would write.
     pub radius: BlastRadius,
     /// Never empty.
     pub exceeded: Vec<LimitExceeded>,
@@ -122,18 +129,7 @@ impl OverLimit {
 
 /// Accounts that can see at least one library on the source.
 pub fn source_accounts(state: &SharingState) -> usize {
-    accounts_with_access(&state.source)
-}
-
-/// Accounts that can see at least one library of the server (the planner's rule: a share with
-/// no libraries is no access).
-pub fn accounts_with_access(sharing: &ServerSharing) -> usize {
-    let libraries = &sharing.server.libraries;
-    sharing
-        .shares
-        .values()
-        .filter(|s| libraries.iter().any(|l| s.access.contains(l.id)))
-        .count()
+    state.source.accounts_with_access()
 }
 
 /// Whether `plan` stays within `limits` (0 turns a limit off). Pure: the front ends decide what

@@ -14,27 +14,42 @@ use crate::store::{Store, StoreError, Trigger};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disagreement {
     /// A share only one family lists.
-    OnlyIn { family: ApiFamily, account: String },
+    OnlyIn {
+        /// The family that lists it.
+        family: ApiFamily,
+        /// The account.
+        account: String,
+    },
     /// Both list the share, with different libraries (titles).
     Libraries {
+        /// The account.
         account: String,
+        /// The titles v2 lists.
         v2: BTreeSet<String>,
+        /// The titles legacy lists.
         legacy: BTreeSet<String>,
     },
     /// One family says all libraries, the other an explicit list.
     AllVersusList {
+        /// The account.
         account: String,
+        /// The family that says all.
         all_in: ApiFamily,
+        /// The other family's list.
         list: BTreeSet<String>,
     },
     /// One family says pending, the other accepted.
     Pending {
+        /// The account.
         account: String,
+        /// The family that says pending.
         pending_in: ApiFamily,
     },
     /// The catalogues differ (library titles only one family lists).
     Catalogue {
+        /// Titles only v2 lists.
         only_v2: BTreeSet<String>,
+        /// Titles only legacy lists.
         only_legacy: BTreeSet<String>,
     },
 }
@@ -95,7 +110,9 @@ impl fmt::Display for Disagreement {
 
 /// One family's read of one server.
 pub struct FamilyRead<'a> {
+    /// Who the shares belong to.
     pub accounts: &'a BTreeMap<AccountId, Account>,
+    /// The server's catalogue and shares.
     pub sharing: &'a ServerSharing,
 }
 
@@ -198,6 +215,7 @@ pub struct DeepCheck {
 }
 
 impl DeepCheck {
+    /// How many disagreements were found.
     pub fn disagreements(&self) -> usize {
         self.servers.iter().map(|(_, d)| d.len()).sum()
     }
@@ -229,19 +247,27 @@ impl DeepCheck {
     }
 }
 
+/// Why a deep check could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum DeepCheckError {
+    /// A family's read failed.
     #[error("could not read {server} through {family}: {error}")]
     Read {
+        /// The server.
         server: String,
+        /// The family.
         family: ApiFamily,
+        /// What failed.
+        #[source]
         error: PlexError,
     },
+    /// The record failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl DeepCheckError {
+    /// plex.tv refused the token.
     pub fn is_token_rejected(&self) -> bool {
         matches!(
             self,

@@ -1,4 +1,4 @@
-//! Account endpoints (plex-tv-api.md §1): whoami, sign-in with 2FA, PIN login. All v2 JSON
+//! Account endpoints: whoami, sign-in with 2FA, PIN login. All v2 JSON
 //! on plex.tv whatever the sharing family. The token a sign-in or PIN returns is wrapped in a
 //! `SecretString` the moment it is parsed.
 
@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::model::{AccountId, Owner};
 
 use super::de::{string_opt, u64_opt, u64_req, WireSecret};
-use super::transport::{json, Accept, Host, Request, Transport};
+use super::decode::json;
+use super::request::{Accept, Host, Request};
+use super::transport::Transport;
 use super::{Pin, PlexError};
 
 /// `GET /api/v2/user`, `POST /api/v2/users/signin`.

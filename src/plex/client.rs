@@ -16,7 +16,9 @@ use crate::model::{
     Share, ShareId, SharingSettings, SharingState,
 };
 
-use super::transport::{backoff_delay, Transport};
+use super::assemble::{NewShare, ServerRead};
+use super::retry::backoff_delay;
+use super::transport::Transport;
 use super::{auth, legacy, v2, ApiFamily, ClientOptions, Pin, PlexError};
 
 /// The plex.tv client. Cheap to clone; clones share the connection pool, the request counter
@@ -68,7 +70,20 @@ fn is_missing(e: &PlexError) -> bool {
     matches!(e, PlexError::NotFound(_) | PlexError::EndpointGone(_))
 }
 
+/// One server's sharing through `family`'s endpoints.
+async fn server_sharing(
+    t: &Transport,
+    family: ApiFamily,
+    server: &ServerRef,
+) -> Result<ServerRead, PlexError> {
+    match family {
+        ApiFamily::V2 => v2::read_server_sharing(t, server).await,
+        ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
+    }
+}
+
 impl PlexClient {
+    /// A client with `opts` (fails only on an unusable option, such as an empty client identifier).
     pub fn new(opts: ClientOptions) -> Result<Self, PlexError> {
         let transport = Transport::new(&opts)?;
         Ok(PlexClient {
@@ -187,6 +202,7 @@ impl PlexClient {
         auth::sign_in(self.t(), login, password, code).await
     }
 
+    /// Start a `plex.tv/link` login: a PIN for the person to enter.
     pub async fn create_pin(&self) -> Result<Pin, PlexError> {
         auth::create_pin(self.t()).await
     }
@@ -254,13 +270,8 @@ impl PlexClient {
     ) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
         self.need_token()?;
         let t = self.t();
-        let read = |f| async move {
-            match f {
-                ApiFamily::V2 => v2::read_server_sharing(t, server).await,
-                ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
-            }
-        };
-        self.complete(family, &read).await
+        self.complete(family, &|f| server_sharing(t, f, server))
+            .await
     }
 
     /// Who sees what on one server (the executor's fresh re-read): 3 requests.
@@ -270,13 +281,7 @@ impl PlexClient {
     ) -> Result<(BTreeMap<AccountId, Account>, ServerSharing), PlexError> {
         self.need_token()?;
         let t = self.t();
-        self.read("sharing", |f| async move {
-            match f {
-                ApiFamily::V2 => v2::read_server_sharing(t, server).await,
-                ApiFamily::Legacy => legacy::read_server_sharing(t, server).await,
-            }
-        })
-        .await
+        self.read("sharing", |f| server_sharing(t, f, server)).await
     }
 
     /// One share's access and settings read now (one request; the executor's per-write
@@ -350,13 +355,15 @@ impl PlexClient {
             return Err(refuse_empty("create a share"));
         }
         self.need_token()?;
+        let new = NewShare {
+            server,
+            account: account.id,
+            libraries,
+            settings,
+        };
         match self.family() {
-            ApiFamily::V2 => {
-                v2::create_share(self.t(), server, account.id, libraries, settings).await
-            }
-            ApiFamily::Legacy => {
-                legacy::create_share(self.t(), server, account.id, libraries, settings).await
-            }
+            ApiFamily::V2 => v2::create_share(self.t(), &new).await,
+            ApiFamily::Legacy => legacy::create_share(self.t(), &new).await,
         }
     }
 

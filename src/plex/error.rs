@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+/// What went wrong talking to plex.tv.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlexError {
     /// 401 on an authenticated call (code 1001, legacy "Invalid authentication token", 422 "Invalid token").
@@ -24,13 +25,26 @@ pub enum PlexError {
     EndpointGone(String),
     /// 429, with the server's `Retry-After` when it sent one.
     #[error("plex.tv is rate limiting requests")]
-    RateLimited { retry_after: Option<Duration> },
+    RateLimited {
+        /// How long plex.tv asked to wait.
+        retry_after: Option<Duration>,
+    },
     /// 5xx.
     #[error("plex.tv had a server error ({status}): {message}")]
-    Server { status: u16, message: String },
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// plex.tv's words.
+        message: String,
+    },
     /// Any other 4xx, with plex.tv's own text.
     #[error("plex.tv refused the request ({status}): {message}")]
-    Rejected { status: u16, message: String },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// plex.tv's words.
+        message: String,
+    },
     /// A share whose settings plex.tv's read left out can only be updated through the legacy
     /// PUT (the v2 update would reset them), and that endpoint is gone or does not know the
     /// share. Nothing was written.
@@ -40,6 +54,7 @@ pub enum PlexError {
     /// filter: created, it would be less restricted than its source. Nothing was sent.
     #[error("the source share has a {0} filter, which the legacy create cannot carry; not created, so the new share is never less restricted than its source (create it in Plex Web, or use the v2 API)")]
     RestrictionsNotCarried(&'static str),
+    /// No answer in time.
     #[error("plex.tv did not answer in time")]
     Timeout,
     /// Refused, reset or dropped connections, truncated bodies.
@@ -47,8 +62,13 @@ pub enum PlexError {
     Connection(String),
     /// A body that does not parse as the documented shape.
     #[error("plex.tv sent a malformed response for {endpoint}: {reason}")]
-    Malformed { endpoint: String, reason: String },
-    /// A body that parses but cannot be the whole truth (plex-tv-api.md §3.2: empty catalogue
+    Malformed {
+        /// The endpoint (`GET /api/users`).
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A body that parses but cannot be the whole truth (an empty catalogue
     /// for a server that has shares). Re-read; never plan from it.
     #[error("plex.tv sent an incomplete response: {0}")]
     Incomplete(String),

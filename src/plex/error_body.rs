@@ -1,4 +1,4 @@
-//! plex.tv error bodies (plex-tv-api.md §0.3) and their mapping to [`PlexError`].
+//! plex.tv error bodies and their mapping to [`PlexError`].
 //!
 //! Four shapes are seen, chosen by `Content-Type` but sniffed when that lies or is absent:
 //! 1. v2 JSON `{"errors":[{"code":1029,"message":"...","status":401}]}`
@@ -205,7 +205,7 @@ pub fn retry_after(value: Option<&str>) -> Option<Duration> {
     Some(Duration::from_secs(secs as u64))
 }
 
-/// The typed error for a non-2xx answer (status rules of the brief / plex-tv-api.md §0.3).
+/// The typed error for a non-2xx answer, by status and the body's code.
 pub fn to_error(status: u16, info: ErrorInfo, retry_after: Option<Duration>) -> PlexError {
     let message = info.message.clone().unwrap_or_else(|| {
         reqwest::StatusCode::from_u16(status)

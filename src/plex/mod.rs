@@ -3,10 +3,15 @@
 //!
 //! Layout:
 //! * `client.rs`     — [`PlexClient`]: the public surface, family fallback, whole-read retries.
-//! * `transport.rs`  — one HTTP request: headers, timeouts, error mapping, read retries.
-//! * `error_body.rs` — the four error-body shapes of plex-tv-api.md §0.3.
-//! * `legacy.rs`     — `/api/...` XML wire structs and their reads/writes.
-//! * `v2.rs`         — `/api/v2/...` JSON wire structs and their reads/writes.
+//! * `transport.rs`  — one HTTP exchange: headers, timeouts, error mapping, read retries.
+//! * `request.rs`    — a request and a 2xx answer; `decode.rs` — reading JSON and XML bodies.
+//! * `retry.rs`      — backoff and bounded retries; requests run side by side.
+//! * `error_body.rs` — the four shapes of plex.tv's error bodies.
+//! * `legacy/`       — `/api/...`: the XML wire structs and their conversion (`wire.rs`), the
+//!   requests (`mod.rs`).
+//! * `v2/`           — `/api/v2/...`: the same for JSON.
+//! * `assemble.rs`   — what both families do alike: owned servers, catalogues, both servers'
+//!   state.
 //! * `auth.rs`       — whoami, sign-in, PINs.
 //! * `validate.rs`   — checks a read must pass before the planner may see it.
 //! * `de.rs`         — lenient field decoders shared by XML and JSON.
@@ -14,14 +19,18 @@
 //! Secrets: wire structs have no `accessToken`/`inviteToken` fields (serde drops them), the
 //! account token travels only in a sensitive header, and no `Debug` impl here prints a token.
 
+mod assemble;
 mod auth;
 mod client;
 mod de;
+mod decode;
 mod error;
 mod error_body;
 #[cfg(test)]
 mod http_tests;
 mod legacy;
+mod request;
+mod retry;
 mod transport;
 mod v2;
 mod validate;
@@ -32,7 +41,7 @@ use secrecy::SecretString;
 
 pub use client::PlexClient;
 pub use error::PlexError;
-pub use transport::{backoff_delay, retry_transient};
+pub use retry::{backoff_delay, retry_transient};
 
 /// Which plex.tv API family the client talks to for sharing reads and writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -72,7 +81,9 @@ pub struct ClientOptions {
     /// `None`: the real hosts (`https://plex.tv`, and `https://clients.plex.tv` for the v2
     /// `shared_servers` endpoints). `Some(u)`: `u` replaces both.
     pub base_url: Option<String>,
+    /// The API family to start with.
     pub family: ApiFamily,
+    /// The account token; `None` for sign-in and PIN login.
     pub token: Option<SecretString>,
     /// Stable per install (the caller generates and persists it).
     pub client_identifier: String,
@@ -107,12 +118,15 @@ impl ClientOptions {
     }
 }
 
-/// A PIN for the `plex.tv/link` login flow (plex-tv-api.md §1.3).
+/// A PIN for the `plex.tv/link` login flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pin {
+    /// The PIN's number (to check it).
     pub id: u64,
+    /// The code the person enters.
     pub code: String,
     /// Where the person enters `code` (`https://plex.tv/link` for 4-character codes).
     pub link_url: String,
+    /// How long the code is valid.
     pub expires_in: Duration,
 }

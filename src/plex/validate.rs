@@ -38,7 +38,7 @@ pub fn known_settings(
 }
 
 /// An account from whatever identity fields a wire record has. Managed users are the home or
-/// restricted ones without a username and email (plex-tv-api.md §7).
+/// restricted ones without a username and email.
 pub fn account(
     id: u64,
     username: Option<String>,
@@ -102,8 +102,8 @@ pub fn catalogue(server: &str, libraries: &[Library]) -> Result<(), PlexError> {
     Ok(())
 }
 
-/// The checks of the brief: a catalogue that is empty while the server has shares, or a share
-/// naming a library id the catalogue lacks, cannot be the whole truth (plex-tv-api.md §3.2).
+/// A catalogue that is empty while the server has shares, or a share naming a library id the
+/// catalogue lacks, cannot be the whole truth: plex.tv has answered both ways when cut short.
 pub fn server_sharing(
     sharing: &ServerSharing,
     accounts: &BTreeMap<AccountId, Account>,

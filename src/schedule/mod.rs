@@ -4,7 +4,7 @@
 //!
 //! [`Scheduler::run_due`] is the whole decision, at an instant the caller passes in, so tests
 //! drive it at fixed times. The front end's loop calls it every [`TICK`] with an injected
-//! [`Clock`] (the bot's, in `commands/src/discord/scheduled.rs`, which also holds its shutdown
+//! [`Clock`](crate::clock::Clock) (the bot's, in `commands/src/discord/scheduled.rs`, which also holds its shutdown
 //! guard around each pass).
 //!
 //! * **State** lives in the store: when each schedule was first seen (`armed_at`; occurrences
@@ -24,14 +24,10 @@
 //!   takes the destination's lease (the same lease, in any process). A busy destination defers
 //!   the run to the next call, not skips it.
 
-mod cron;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-
-pub use cron::{CronExpr, TimeZone};
 
 use crate::apply::{Applied, ApplyError, ApplyRequest, Busy, RunReport, Runner, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
@@ -45,19 +41,6 @@ use crate::store::{Store, StoreError, Trigger};
 
 /// How often [`run`] looks for due schedules (so a run starts at most this late).
 pub const TICK: Duration = Duration::from_secs(15);
-
-/// Where "now" comes from: the system clock in production, a fixed instant in tests.
-pub trait Clock: Send + Sync {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 /// What one scheduled run came to.
 #[derive(Debug, Clone)]

@@ -1,12 +1,13 @@
 //! What the guard rails keep between runs: each server's last good read (its size) and the deep
 //! checks' results.
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::{now_text, parse_time, Store, StoreError, Trigger};
-use crate::guard::baseline::{Baseline, ReadSize};
-use crate::model::{MachineId, ServerRef};
+use crate::model::{MachineId, ServerRef, ServerSharing};
 
 pub(super) const SCHEMA_V3_GUARD_RAILS: &str = r#"
 CREATE TABLE read_baselines (
@@ -35,10 +36,57 @@ CREATE TABLE announced_refusals (
 );
 "#;
 
+/// A server's read, in the numbers the guard compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSize {
+    /// Accounts that see at least one library.
+    pub accounts: usize,
+    /// Shares of any kind (pending ones too).
+    pub shares: usize,
+    /// Libraries in the catalogue.
+    pub libraries: usize,
+}
+
+impl ReadSize {
+    /// The numbers of `sharing`.
+    pub fn of(sharing: &ServerSharing) -> ReadSize {
+        ReadSize {
+            accounts: sharing.accounts_with_access(),
+            shares: sharing.shares.len(),
+            libraries: sharing.server.libraries.len(),
+        }
+    }
+}
+
+/// The last good read of a server, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Baseline {
+    /// The server.
+    pub server: ServerRef,
+    /// Its size.
+    pub size: ReadSize,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Who accepted this size as a real change; `None`: a read or a run recorded it.
+    pub accepted_by: Option<String>,
+}
+
+impl fmt::Display for ReadSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} shares, {} accounts with access, {} libraries",
+            self.shares, self.accounts, self.libraries
+        )
+    }
+}
+
 /// One `doctor --deep` cross-check of the API families, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeepCheckRecord {
+    /// When it ran.
     pub checked_at: DateTime<Utc>,
+    /// Who ran it.
     pub checked_by: String,
     /// 0: the families agree.
     pub disagreements: usize,
@@ -117,6 +165,7 @@ impl Store {
         Ok(())
     }
 
+    /// Record one deep check.
     pub fn record_deep_check(
         &self,
         by: &Trigger,
@@ -131,6 +180,7 @@ impl Store {
         Ok(())
     }
 
+    /// The newest deep check; `None` before the first.
     pub fn last_deep_check(&self) -> Result<Option<DeepCheckRecord>, StoreError> {
         let row: Option<(String, String, i64, String)> = self
             .lock()

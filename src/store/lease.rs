@@ -36,7 +36,9 @@ ALTER TABLE grants ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
 /// The process that holds (or asks for) a lease.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseProcess {
+    /// Its process id.
     pub pid: u32,
+    /// Its host name.
     pub host: String,
     /// Random per process start: a reused pid (pid 1 in every container) is told apart by it.
     pub instance: String,
@@ -45,13 +47,17 @@ pub struct LeaseProcess {
 /// A lease as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseRecord {
+    /// The destination server.
     pub dest: ServerRef,
     /// Unique per lease; only its taker renews or releases it.
     pub holder: String,
+    /// Who holds it.
     pub process: LeaseProcess,
     /// `cli:alice`, `discord:1234`, `schedule:nightly`.
     pub started_by: String,
+    /// When it was taken.
     pub started_at: DateTime<Utc>,
+    /// When its holder last renewed it.
     pub heartbeat_at: DateTime<Utc>,
     /// The run it holds the destination for; `None` while its stale check reads.
     pub run: Option<RunId>,
@@ -61,7 +67,10 @@ pub struct LeaseRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaseTake {
     /// Taken; `took_over` is a dead holder's lease it replaced (its run is now interrupted).
-    Taken { took_over: Option<LeaseRecord> },
+    Taken {
+        /// A dead holder's lease it replaced.
+        took_over: Option<LeaseRecord>,
+    },
     /// A live holder has it.
     Busy(LeaseRecord),
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use super::error::StoreError;
 
 /// One step: the version it brings the database to, and its SQL.
 struct Migration {

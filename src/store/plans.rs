@@ -43,21 +43,25 @@ CREATE TABLE schedule_state (
 );
 "#;
 
+/// Where a stored plan is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PlanStatus {
     /// Waiting for an admin.
     Open,
     /// Confirmed; a run is in progress.
     Applying,
+    /// Applied.
     Applied,
     /// The run stopped with an error; plan again for a fresh one.
     Failed,
+    /// An admin cancelled it.
     Cancelled,
     /// A stale check found a newer plan; that one replaces this.
     Superseded,
 }
 
 impl PlanStatus {
+    /// The stored value.
     pub fn as_str(self) -> &'static str {
         match self {
             PlanStatus::Open => "open",
@@ -85,18 +89,26 @@ impl PlanStatus {
 /// A plan shown to an admin, kept until it is applied, cancelled or expires.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPlan {
+    /// Its id (in button ids).
     pub id: String,
+    /// The pair it is for.
     pub pair: String,
     /// The accounts the plan was scoped to (empty: everyone).
     pub only_accounts: Vec<String>,
+    /// Who asked for it.
     pub created_by: Trigger,
+    /// When it was stored.
     pub created_at: DateTime<Utc>,
+    /// When it can no longer be confirmed.
     pub expires_at: DateTime<Utc>,
+    /// Where it is in its life.
     pub status: PlanStatus,
+    /// The plan.
     pub plan: Plan,
 }
 
 impl StoredPlan {
+    /// Whether it can no longer be confirmed at `now`.
     pub fn expired(&self, now: DateTime<Utc>) -> bool {
         now >= self.expires_at
     }
@@ -105,18 +117,26 @@ impl StoredPlan {
 /// What a new stored plan is made of.
 #[derive(Debug, Clone, Copy)]
 pub struct NewPlan<'a> {
+    /// The pair it is for.
     pub pair: &'a str,
+    /// The accounts it was limited to (empty: all).
     pub only_accounts: &'a [String],
+    /// Who asked for it.
     pub created_by: &'a Trigger,
+    /// How long it can be confirmed.
     pub lifetime: Duration,
+    /// The plan.
     pub plan: &'a Plan,
 }
 
 /// A chat member (a Discord user id) linked to a Plex account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The chat member (a Discord user id).
     pub member_id: u64,
+    /// The Plex account.
     pub plex_account_id: u64,
+    /// The Plex account's name.
     pub plex_name: String,
 }
 
@@ -127,10 +147,13 @@ pub struct ScheduleState {
     pub armed_at: DateTime<Utc>,
     /// The last occurrence handled (run, or skipped as missed).
     pub last_due: Option<DateTime<Utc>>,
+    /// When the last run started.
     pub last_started: Option<DateTime<Utc>>,
+    /// When the last run finished.
     pub last_finished: Option<DateTime<Utc>>,
     /// One line: "in sync", "reported 3 accounts", "applied run #4", "failed: …".
     pub last_result: Option<String>,
+    /// The last apply run.
     pub last_run: Option<RunId>,
 }
 
@@ -188,6 +211,7 @@ impl Store {
         Ok(stored)
     }
 
+    /// A stored plan by id.
     pub fn stored_plan(&self, id: &str) -> Result<Option<StoredPlan>, StoreError> {
         let row: Option<PlanRow> = self
             .lock()
@@ -195,18 +219,7 @@ impl Store {
                 "SELECT id, pair, only_accounts, created_by, created_at, expires_at, status, plan_json
                  FROM plans WHERE id = ?1",
                 params![id],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                    ))
-                },
+                |r| PlanRow::try_from(r),
             )
             .optional()?;
         let Some((id, pair, only, by, created, expires, status, plan)) = row else {
@@ -283,6 +296,7 @@ impl Store {
             .collect()
     }
 
+    /// Link a member to a Plex account (replacing an earlier link).
     pub fn link(&self, link: &Link, by: &Trigger, now: DateTime<Utc>) -> Result<(), StoreError> {
         self.lock().execute(
             "INSERT INTO links (member_id, plex_account_id, plex_name, linked_by, linked_at)
@@ -309,6 +323,7 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// The Plex account a member is linked to.
     pub fn linked(&self, member_id: u64) -> Result<Option<Link>, StoreError> {
         Ok(self
             .lock()
@@ -348,16 +363,7 @@ impl Store {
                 "SELECT armed_at, last_due, last_started, last_finished, last_result, last_run_id
                  FROM schedule_state WHERE name = ?1",
                 params![name],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
+                |r| StateRow::try_from(r),
             )
             .optional()?;
         let Some(row) = row else { return Ok(None) };

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use sharesync::config::Config;
-use sharesync::schedule::{Clock, SystemClock};
+use sharesync::clock::{Clock, SystemClock};
 use sharesync::store::Store;
 
 use super::{render, Failure};

@@ -30,8 +30,9 @@ use std::time::Duration;
 use poise::serenity_prelude as serenity;
 use secrecy::ExposeSecret;
 use sharesync::apply::{end_dead_leases, WriteLimiter};
+use sharesync::clock::{Clock, SystemClock};
 use sharesync::config::Config;
-use sharesync::schedule::{Clock, Scheduler, SystemClock};
+use sharesync::schedule::Scheduler;
 use sharesync::session::SharedSession;
 use sharesync::store::{Store, StoreError};
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sharesync::apply::WriteLimiter;
 use sharesync::config::Config;
-use sharesync::schedule::Clock;
+use sharesync::clock::Clock;
 use sharesync::session::{Session, SessionError, SharedSession};
 use sharesync::store::Store;
 
