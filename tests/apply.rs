@@ -200,16 +200,6 @@ impl Env {
         t.sort();
         t
     }
-
-    /// The checks every apply test ends with.
-    fn check_wire(&self) {
-        check_wire(
-            &self.sandbox,
-            &self.start,
-            &self.sandbox.world(),
-            self.family,
-        );
-    }
 }
 
 fn all_applied(report: &RunReport) {

@@ -2,8 +2,20 @@
 
 use super::*;
 
+impl Env {
+    /// The checks every apply test ends with.
+    pub(crate) fn check_wire(&self) {
+        check_wire(
+            &self.sandbox,
+            &self.start,
+            &self.sandbox.world(),
+            self.family,
+        );
+    }
+}
+
 /// The library ids a write request carried (`None` for a DELETE).
-pub(crate) fn sent_ids(r: &RecordedRequest) -> Option<Vec<u64>> {
+fn sent_ids(r: &RecordedRequest) -> Option<Vec<u64>> {
     if r.method == "DELETE" {
         return None;
     }
@@ -95,7 +107,7 @@ pub(crate) fn check_settings(before: &World, after: &World) {
 }
 
 /// No filter: plex.tv writes both null and "" for it (the legacy read cannot tell them apart).
-pub(crate) fn same_settings(a: &SettingsRecord, b: &SettingsRecord) -> bool {
+fn same_settings(a: &SettingsRecord, b: &SettingsRecord) -> bool {
     let f = |s: &SettingsRecord| {
         [
             &s.filter_movies,

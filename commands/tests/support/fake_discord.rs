@@ -4,10 +4,9 @@
 //! create or edit, and lets a test wait for a predicate with a timeout. Several bot connections
 //! may come and go (restart tests); dispatches go to the newest.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -18,54 +17,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
 mod gateway;
 mod payloads;
+mod shared;
 
 use gateway::ws_upgrade;
 pub use payloads::*;
-
-pub const APP_ID: u64 = 1000;
-pub const GUILD_ID: u64 = 2000;
-pub const CHANNEL_ID: u64 = 3000;
-
-/// A file the bot attached: (filename, content).
-pub type Attachment = (String, Vec<u8>);
-
-/// One thing the bot did: a REST call, a gateway frame it sent (`method` "WS", `path` the op
-/// name), or a dispatch the test sent (`method` "DISPATCH").
-#[derive(Debug, Clone)]
-pub struct Call {
-    pub index: usize,
-    pub method: String,
-    /// Without the `/api/v10` prefix.
-    pub path: String,
-    pub body: Value,
-    /// Multipart attachments.
-    pub files: Vec<Attachment>,
-}
-
-impl Call {
-    pub fn is(&self, method: &str, path_contains: &str) -> bool {
-        self.method == method && self.path.contains(path_contains)
-    }
-}
-
-#[derive(Default)]
-struct Shared {
-    calls: Mutex<Vec<Call>>,
-    changed: Notify,
-    next_id: AtomicU64,
-    /// Gateway connections, newest last.
-    conns: Mutex<Vec<mpsc::UnboundedSender<(String, Value)>>>,
-    messages: Mutex<HashMap<u64, Value>>,
-    /// Interaction token → the message its response created or (for a component) is attached to.
-    by_token: Mutex<HashMap<String, u64>>,
-    /// Tokens whose response was "thinking…" (type 5) and not yet filled by a follow-up.
-    deferred: Mutex<std::collections::HashSet<String>>,
-    addr: Mutex<Option<SocketAddr>>,
-}
+use shared::{record, Shared};
+pub use shared::{Attachment, Call};
 
 #[derive(Clone)]
 pub struct FakeDiscord {
@@ -220,20 +181,6 @@ impl FakeDiscord {
 
 pub fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
-}
-
-fn record(shared: &Shared, method: &str, path: &str, body: Value, files: Vec<(String, Vec<u8>)>) {
-    let mut calls = shared.calls.lock().unwrap();
-    let index = calls.len();
-    calls.push(Call {
-        index,
-        method: method.to_string(),
-        path: path.to_string(),
-        body,
-        files,
-    });
-    drop(calls);
-    shared.changed.notify_waiters();
 }
 
 async fn read_body(req: Request) -> (Value, Vec<(String, Vec<u8>)>) {

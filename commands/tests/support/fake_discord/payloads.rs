@@ -1,7 +1,12 @@
 //! Discord's payloads as the fake sends them: users, messages, the gateway's READY, roles and the
 //! guild, each with every field serenity 0.12 requires (a payload missing one is dropped).
 
-use super::*;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+
+pub const APP_ID: u64 = 1000;
+pub const GUILD_ID: u64 = 2000;
+pub const CHANNEL_ID: u64 = 3000;
 
 pub fn user_json(id: u64, name: &str, bot: bool) -> Value {
     json!({"id": id.to_string(), "username": name, "discriminator": "0000", "global_name": null, "avatar": null, "bot": bot})
