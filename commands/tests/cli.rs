@@ -1,9 +1,6 @@
 //! The built `sharesync` binary against the simulated plex.tv on loopback: the demo, the JSON
 //! plan, and every failure a user can cause giving one clear line and a non-zero exit.
 
-// `support` holds the fake Discord, whose guild payload is one large `json!`.
-#![recursion_limit = "512"]
-
 use assert_cmd::Command;
 use sharesync::sandbox::{Fault, FaultKind, FaultTarget, Scenario};
 
@@ -13,11 +10,13 @@ mod data_dir;
 mod doctor;
 #[path = "cli/errors.rs"]
 mod errors;
-mod support;
+// Only the plex.tv part of the support: these tests run no bot.
+#[path = "support/plex.rs"]
+mod plex_support;
 #[path = "cli/tables.rs"]
 mod tables;
 
-use support::plex::{fake, fake_with, Fake};
+use plex_support::{fake, fake_with, Fake};
 
 /// The binary in an empty directory with a clean environment (no real config, no .env) and
 /// its data directory at `dir/data`.

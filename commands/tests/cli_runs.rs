@@ -4,9 +4,6 @@
 //! Several processes on one data directory: one writer per destination (the lease), a killed
 //! run recorded as interrupted, an undo refused while an apply holds the destination.
 
-// `support` holds the fake Discord, whose guild payload is one large `json!`.
-#![recursion_limit = "512"]
-
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -17,9 +14,11 @@ use sharesync::store::Store;
 mod guards;
 #[path = "cli_runs/processes.rs"]
 mod processes;
-mod support;
+// Only the plex.tv part of the support: these tests run no bot.
+#[path = "support/plex.rs"]
+mod plex_support;
 
-use support::plex::{fake, fake_with, stored_baseline, Fake};
+use plex_support::{fake, fake_with, stored_baseline, Fake};
 
 /// The binary in `dir` (its data directory is `dir/data`) against the fake, no real config.
 fn sharesync(fake: &Fake, dir: &tempfile::TempDir) -> Command {

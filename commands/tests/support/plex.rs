@@ -1,5 +1,7 @@
-//! The simulated plex.tv for the front ends' tests: on its own runtime for the tests that run the
-//! built binary, and what a test reads back from the store about it.
+//! The simulated plex.tv for the front ends' tests: on its own runtime for the tests that run
+//! the built binary, and what a test reads back from the store about it. Each test crate uses a
+//! part.
+#![allow(dead_code)]
 
 use std::path::Path;
 
