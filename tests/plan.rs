@@ -7,6 +7,11 @@ use proptest::prelude::*;
 use sharesync::model::*;
 use sharesync::plan::{plan, Outcome, PlanError, PlanOptions};
 
+#[path = "plan/properties.rs"]
+mod properties;
+#[path = "plan/restrictions.rs"]
+mod restrictions;
+
 const SRC: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const DST: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
@@ -117,6 +122,15 @@ fn only(w: &World, opts: &PlanOptions) -> sharesync::plan::PlannedAccount {
     p.users[0].clone()
 }
 
+/// One of `u`'s notes says `needle`.
+fn assert_noted(u: &sharesync::plan::PlannedAccount, needle: &str) {
+    assert!(
+        u.notes.iter().any(|n| n.contains(needle)),
+        "no note says {needle:?}: {:?}",
+        u.notes
+    );
+}
+
 #[test]
 fn grant_adds_missing_libraries_by_destination_title() {
     let mut w = World::new(MOVIES_TV, MOVIES_TV);
@@ -150,11 +164,7 @@ fn new_share_when_destination_has_none_and_skipped_when_turned_off() {
     let u = only(&w, &off);
     assert_eq!(u.outcome, Outcome::Skipped);
     assert!(u.add.is_empty());
-    assert!(
-        u.notes.iter().any(|n| n.contains("new_share is off")),
-        "{:?}",
-        u.notes
-    );
+    assert_noted(&u, "new_share is off");
 }
 
 #[test]
@@ -208,7 +218,7 @@ fn pending_destination_share_is_updated_and_said_so() {
     let u = only(&w, &PlanOptions::default());
     assert_eq!(u.outcome, Outcome::Pending);
     assert_eq!(u.add, vec!["TV Shows"]);
-    assert!(u.notes.iter().any(|n| n.contains("pending")));
+    assert_noted(&u, "pending");
 }
 
 #[test]
@@ -346,7 +356,7 @@ fn exclusion_removes_a_library_from_the_sync() {
     };
     let u = only(&w, &opts);
     assert_eq!(u.add, vec!["Movies"]);
-    assert!(u.notes.iter().any(|n| n.contains("excluded")));
+    assert_noted(&u, "excluded");
 }
 
 #[test]
@@ -404,285 +414,4 @@ fn plan_json_is_schema_1() {
     // A saved plan reads back and compares equal in what it changes.
     let back: sharesync::plan::Plan = serde_json::from_value(json).unwrap();
     assert!(p.differences(&back).is_empty());
-}
-
-fn set_settings(w: &mut World, on_source: bool, a: AccountId, settings: Option<SharingSettings>) {
-    let side = if on_source {
-        &mut w.state.source
-    } else {
-        &mut w.state.dest
-    };
-    side.shares.get_mut(&a).expect("share").settings = settings;
-}
-
-fn kid_filters() -> SharingSettings {
-    SharingSettings {
-        allow_sync: false,
-        filter_movies: Some("contentRating=G%2CPG".into()),
-        filter_television: Some("contentRating=TV-Y".into()),
-        ..SharingSettings::default()
-    }
-}
-
-#[test]
-fn new_share_carries_the_source_restrictions() {
-    let mut w = World::new(MOVIES_TV, MOVIES_TV);
-    let k = w.account(1001, "Kiddo", AccountKind::Managed);
-    w.src(k, &["Movies"]);
-    set_settings(&mut w, true, k, Some(kid_filters()));
-    let u = only(&w, &PlanOptions::default());
-    assert_eq!(u.outcome, Outcome::NewShare);
-    assert_eq!(u.restrictions, Some(kid_filters()));
-    assert!(u.less_restricted.is_empty(), "{:?}", u.less_restricted);
-    // Plan JSON (schema 1, additive): the restrictions the new share will carry.
-    let json = serde_json::to_value(plan(&w.state, &PlanOptions::default()).unwrap()).unwrap();
-    assert_eq!(
-        json["users"][0]["restrictions"]["filter_movies"],
-        "contentRating=G%2CPG"
-    );
-    assert!(json["users"][0].get("less_restricted").is_none());
-
-    // copy_restrictions = false: plex.tv's defaults, and the plan warns they are looser.
-    let opts = PlanOptions {
-        copy_restrictions: false,
-        ..PlanOptions::default()
-    };
-    let u = only(&w, &opts);
-    assert_eq!(u.outcome, Outcome::NewShare);
-    assert_eq!(u.restrictions, Some(SharingSettings::default()));
-    assert_eq!(
-        u.less_restricted,
-        vec![
-            "filterMovies none (on noodle: 'contentRating=G%2CPG')".to_string(),
-            "filterTelevision none (on noodle: 'contentRating=TV-Y')".to_string(),
-        ]
-    );
-    let p = plan(&w.state, &opts).unwrap();
-    assert_eq!(p.less_restricted(), 1);
-    let json = serde_json::to_value(&p).unwrap();
-    assert_eq!(
-        json["users"][0]["less_restricted"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
-}
-
-#[test]
-fn new_share_is_not_planned_when_the_source_restrictions_were_not_returned() {
-    let mut w = World::new(MOVIES_TV, MOVIES_TV);
-    let k = w.account(1001, "Kiddo", AccountKind::Managed);
-    w.src(k, &["Movies"]);
-    set_settings(&mut w, true, k, None);
-    let u = only(&w, &PlanOptions::default());
-    assert_eq!(u.outcome, Outcome::Skipped);
-    assert!(u.add.is_empty() && u.restrictions.is_none());
-    assert!(
-        u.notes[0].contains("did not return the restrictions"),
-        "{:?}",
-        u.notes
-    );
-    // Without copying, the defaults are known: the share is planned, but not compared.
-    let opts = PlanOptions {
-        copy_restrictions: false,
-        ..PlanOptions::default()
-    };
-    let u = only(&w, &opts);
-    assert_eq!(u.outcome, Outcome::NewShare);
-    assert!(
-        u.notes.iter().any(|n| n.contains("not compared")),
-        "{:?}",
-        u.notes
-    );
-}
-
-#[test]
-fn an_existing_share_less_restricted_than_its_source_is_warned_never_changed() {
-    let mut w = World::new(MOVIES_TV, MOVIES_TV);
-    let a = w.account(1001, "alice", AccountKind::Friend);
-    w.src(a, &["Movies", "TV Shows"]);
-    w.dst(a, &["Movies"]);
-    set_settings(
-        &mut w,
-        true,
-        a,
-        Some(SharingSettings {
-            filter_movies: Some("label!=Horror".into()),
-            ..SharingSettings::default()
-        }),
-    );
-    set_settings(
-        &mut w,
-        false,
-        a,
-        Some(SharingSettings {
-            allow_sync: true,
-            ..SharingSettings::default()
-        }),
-    );
-    let u = only(&w, &PlanOptions::default());
-    assert_eq!(u.outcome, Outcome::Grant);
-    assert_eq!(u.restrictions, None, "only new shares carry restrictions");
-    assert_eq!(
-        u.less_restricted,
-        vec![
-            "filterMovies none (on noodle: 'label!=Horror')".to_string(),
-            "allowSync on (off on noodle)".to_string(),
-        ]
-    );
-    // A destination share whose settings were not returned: updated around them, said so.
-    set_settings(&mut w, false, a, None);
-    let u = only(&w, &PlanOptions::default());
-    assert_eq!(u.outcome, Outcome::Grant);
-    assert!(u.less_restricted.is_empty());
-    assert!(
-        u.notes.iter().any(|n| n.contains("updated without them")),
-        "{:?}",
-        u.notes
-    );
-}
-
-#[test]
-fn changed_source_restrictions_make_an_approved_new_share_stale() {
-    let mut w = World::new(MOVIES_TV, MOVIES_TV);
-    let k = w.account(1001, "Kiddo", AccountKind::Managed);
-    w.src(k, &["Movies"]);
-    set_settings(&mut w, true, k, Some(kid_filters()));
-    let approved = plan(&w.state, &PlanOptions::default()).unwrap();
-    set_settings(&mut w, true, k, Some(SharingSettings::default()));
-    let fresh = plan(&w.state, &PlanOptions::default()).unwrap();
-    let diff = fresh.differences(&approved);
-    assert_eq!(diff.len(), 1, "{diff:?}");
-    assert!(diff[0].contains("restrictions are now"), "{diff:?}");
-}
-
-#[test]
-fn differences_name_what_changed() {
-    let mut w = World::new(MOVIES_TV, MOVIES_TV);
-    let a = w.account(1001, "alice", AccountKind::Friend);
-    w.src(a, &["Movies", "TV Shows"]);
-    let before = plan(&w.state, &PlanOptions::default()).unwrap();
-    w.dst(a, &["Movies"]); // another admin granted Movies meanwhile
-    let after = plan(&w.state, &PlanOptions::default()).unwrap();
-    let diff = after.differences(&before);
-    assert_eq!(diff.len(), 1, "{diff:?}");
-    assert!(diff[0].starts_with("alice: was new_share"), "{diff:?}");
-}
-
-// ---- properties ----
-
-fn arb_access(n_libs: usize) -> impl Strategy<Value = Option<(bool, BTreeSet<usize>, bool)>> {
-    // None: no share; Some((all, indices, pending))
-    proptest::option::of((
-        any::<bool>(),
-        proptest::collection::btree_set(0..n_libs, 0..n_libs),
-        any::<bool>(),
-    ))
-}
-
-const TITLES: &[&str] = &[
-    "Movies", "movies ", "TV Shows", "Kids", "KIDS", "Music", "Anime", "4K", "Docs",
-];
-
-fn arb_state() -> impl Strategy<Value = SharingState> {
-    let libs = || proptest::collection::vec((0..TITLES.len(), any::<bool>()), 1..7);
-    (
-        libs(),
-        libs(),
-        proptest::collection::vec((arb_access(7), arb_access(7), any::<bool>()), 0..25),
-    )
-        .prop_map(|(src, dst, accounts)| {
-            let to_libs = |v: &Vec<(usize, bool)>| -> Vec<(&str, &str)> {
-                v.iter()
-                    .map(|(t, m)| (TITLES[*t], if *m { "movie" } else { "show" }))
-                    .collect()
-            };
-            let mut w = World::new(&to_libs(&src), &to_libs(&dst));
-            for (i, (s, d, managed)) in accounts.into_iter().enumerate() {
-                let kind = if managed {
-                    AccountKind::Managed
-                } else {
-                    AccountKind::Friend
-                };
-                let id = w.account(1000 + i as u64, &format!("user{i}"), kind);
-                for (on_source, spec) in [(true, s), (false, d)] {
-                    if let Some((all, idx, pending)) = spec {
-                        let server = if on_source {
-                            &w.state.source.server
-                        } else {
-                            &w.state.dest.server
-                        };
-                        let access = if all {
-                            Access::All
-                        } else {
-                            Access::Libraries(
-                                idx.iter()
-                                    .filter_map(|i| server.libraries.get(*i))
-                                    .map(|l| l.id)
-                                    .collect(),
-                            )
-                        };
-                        let state = if pending {
-                            ShareState::Pending
-                        } else {
-                            ShareState::Accepted
-                        };
-                        w.share(on_source, id, access, state);
-                    }
-                }
-            }
-            w.state
-        })
-}
-
-proptest! {
-    #[test]
-    fn plans_only_add_libraries_the_destination_has(state in arb_state(), new_share in any::<bool>()) {
-        let opts = PlanOptions { new_share, ..Default::default() };
-        let p = plan(&state, &opts).unwrap();
-        let dest_ids: BTreeSet<LibraryId> = state.dest.server.libraries.iter().map(|l| l.id).collect();
-        let mut total = 0;
-        for u in &p.users {
-            prop_assert_eq!(u.add.len(), u.add_ids.len());
-            total += u.add.len();
-            // Never a library the destination lacks, never one the account already has.
-            for id in &u.add_ids {
-                prop_assert!(dest_ids.contains(id));
-                if let Some(share) = state.dest.shares.get(&u.account_id) {
-                    prop_assert!(!share.access.contains(*id));
-                }
-            }
-            // Only writing outcomes carry additions; a destination with All is never touched.
-            if !u.outcome.writes() { prop_assert!(u.add.is_empty()); }
-            if u.outcome.writes() { prop_assert!(!u.add.is_empty()); }
-            let source_pending = state.source.shares[&u.account_id].state == ShareState::Pending;
-            if source_pending { prop_assert_eq!(u.outcome, Outcome::Skipped); }
-            if let Some(share) = state.dest.shares.get(&u.account_id) {
-                if share.access == Access::All && !source_pending { prop_assert_eq!(u.outcome, Outcome::DestAll); }
-                prop_assert!(u.outcome != Outcome::NewShare);
-            } else if !new_share {
-                prop_assert!(u.outcome != Outcome::NewShare);
-            }
-            // Every added library is one the account sees on the source, by name.
-            let seen: BTreeSet<String> = u.source_libraries.iter().map(|t| sharesync::plan::normalize_title(t)).collect();
-            for t in &u.add { prop_assert!(seen.contains(&sharesync::plan::normalize_title(t))); }
-        }
-        prop_assert_eq!(p.summary.grants_to_add, total);
-        // A plan's "after" state is a superset of the "before" state: applying it can only add.
-        // (The plan has no removal to express; this checks it never lists a library as added
-        // that the share already has, above, and that every source-access account appears.)
-        let with_access = state.source.shares.values().filter(|s| match &s.access {
-            Access::All => !state.source.server.libraries.is_empty(),
-            Access::Libraries(ids) => !ids.is_empty(),
-        }).count();
-        prop_assert_eq!(p.users.len(), with_access);
-    }
-
-    #[test]
-    fn planning_is_deterministic(state in arb_state()) {
-        let a = plan(&state, &PlanOptions::default()).unwrap();
-        let b = plan(&state, &PlanOptions::default()).unwrap();
-        prop_assert_eq!(a, b);
-    }
 }

@@ -7,33 +7,20 @@
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
-use sharesync::sandbox::{Sandbox, Scenario};
+use sharesync::sandbox::Scenario;
 use sharesync::store::Store;
 
+#[path = "cli_runs/guards.rs"]
+mod guards;
+#[path = "cli_runs/processes.rs"]
+mod processes;
 #[path = "cli_runs/runner.rs"]
 mod runner;
+// Only the plex.tv part of the support: these tests run no bot.
+#[path = "support/plex.rs"]
+mod plex_support;
 
-struct Fake {
-    sandbox: Sandbox,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn fake() -> Fake {
-    fake_of(Scenario::demo())
-}
-
-fn fake_of(scenario: Scenario) -> Fake {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let sandbox = runtime.block_on(Sandbox::start(scenario)).unwrap();
-    Fake {
-        sandbox,
-        _runtime: runtime,
-    }
-}
+use plex_support::{fake, fake_with, stored_baseline, Fake};
 
 /// The binary in `dir` (its data directory is `dir/data`) against the fake, no real config.
 fn sharesync(fake: &Fake, dir: &tempfile::TempDir) -> Command {
@@ -71,6 +58,12 @@ fn writes(fake: &Fake) -> usize {
         .iter()
         .filter(|r| r.method != "GET")
         .count()
+}
+
+fn runs_json(fake: &Fake, dir: &tempfile::TempDir) -> Vec<serde_json::Value> {
+    let (ok, out, err) = run(sharesync(fake, dir).args(["runs", "--json"]));
+    assert!(ok, "{err}");
+    serde_json::from_str(&out).unwrap()
 }
 
 #[test]
@@ -195,174 +188,6 @@ fn save_apply_list_show_and_undo() {
     );
     let (_, out, _) = run(sharesync(&fake, &dir).arg("runs"));
     assert!(out.contains("undo of run 1"), "{out}");
-}
-
-#[test]
-fn over_a_limit_the_cli_refuses_and_allow_large_applies() {
-    let fake = fake();
-    let dir = tempfile::tempdir().unwrap();
-    // The demo plan updates 5 accounts.
-    let (ok, out, err) = run(sharesync(&fake, &dir)
-        .env("SHARESYNC_LIMITS__MAX_ACCOUNTS_PER_RUN", "4")
-        .args(["sync", "--apply"]));
-    assert!(!ok, "over the limit must fail: {out}");
-    assert_eq!(writes(&fake), 0, "nothing written over the limit");
-    for words in [
-        "5 accounts to update, limits.max_accounts_per_run is 4",
-        "Nothing was written",
-        "--allow-large",
-    ] {
-        assert!(err.contains(words), "{words:?} not in {err}");
-    }
-    assert!(
-        out.contains("Will share doodoo with user 'erin'"),
-        "the plan is shown: {out}"
-    );
-
-    // A saved plan is held to the same limit.
-    let (ok, _, err) = run(sharesync(&fake, &dir)
-        .env("SHARESYNC_LIMITS__MAX_NEW_SHARES_PER_RUN", "1")
-        .args(["sync", "--save-plan", "plan.json"]));
-    assert!(ok, "{err}");
-    let (ok, _, err) = run(sharesync(&fake, &dir)
-        .env("SHARESYNC_LIMITS__MAX_NEW_SHARES_PER_RUN", "1")
-        .args(["apply", "plan.json"]));
-    assert!(!ok);
-    assert!(
-        err.contains("2 new shares to create, limits.max_new_shares_per_run is 1"),
-        "{err}"
-    );
-    assert_eq!(writes(&fake), 0);
-
-    let (ok, out, err) = run(sharesync(&fake, &dir)
-        .env("SHARESYNC_LIMITS__MAX_ACCOUNTS_PER_RUN", "4")
-        .args(["sync", "--apply", "--allow-large"]));
-    assert!(ok, "{out}\n{err}");
-    assert!(out.contains("Failures: 0"), "{out}");
-    assert!(writes(&fake) > 0);
-}
-
-#[test]
-fn over_the_fraction_limit_the_cli_refuses() {
-    // More than ten accounts to update, so the fraction counts.
-    let fake = fake_of(Scenario::generated(40, 4, 3));
-    let dir = tempfile::tempdir().unwrap();
-    let (ok, out, err) = run(sharesync(&fake, &dir)
-        .env("SHARESYNC_LIMITS__MAX_FRACTION", "0.1")
-        .args(["sync", "--apply"]));
-    assert!(!ok, "over the limit must fail: {out}");
-    assert_eq!(writes(&fake), 0, "nothing written over the limit");
-    for words in [
-        "accounts to update, limits.max_fraction is 0.1 (at most 10 per run)",
-        "Nothing was written",
-        "--allow-large",
-    ] {
-        assert!(err.contains(words), "{words:?} not in {err}");
-    }
-}
-
-#[test]
-fn a_read_that_lost_most_shares_is_refused_until_accepted() {
-    let fake = fake();
-    let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
-    assert!(ok, "the first read is the baseline: {err}");
-    let taken = fake.sandbox.with_world(|w| w.take_shares("doodoo", 0));
-    // Invites to an address without an account are not shares of an account.
-    let before = taken.iter().filter(|s| s.account_id.is_some()).count();
-    assert!(before >= 6);
-    fake.sandbox.clear_requests();
-
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply"]));
-    assert!(!ok, "{out}");
-    assert_eq!(writes(&fake), 0, "nothing written");
-    assert!(out.is_empty(), "nothing planned: {out}");
-    for words in [
-        format!("doodoo: {before} shares at the last good read, 0 now"),
-        "plex.tv may be answering wrongly".into(),
-        "sharesync doctor --deep".into(),
-        "Nothing was planned or written.".into(),
-        "sharesync sync --accept-change".into(),
-    ] {
-        assert!(err.contains(&words), "{words:?} not in {err}");
-    }
-
-    // The change is real: accepted, it is the baseline and later runs plan from it.
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--accept-change"]));
-    assert!(ok, "{err}");
-    assert!(
-        err.contains("Accepted as doodoo's new baseline: 0 shares"),
-        "{err}"
-    );
-    assert!(out.contains("Will share doodoo with user 'alice'"), "{out}");
-    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
-    assert!(ok, "{err}");
-    assert_eq!(writes(&fake), 0);
-
-    // Who accepted is kept with the baseline and named when a later read falls below it.
-    let store = sharesync::store::Store::open(dir.path().join("data/sharesync.sqlite")).unwrap();
-    let noodle = fake
-        .sandbox
-        .world()
-        .server_by_name("noodle")
-        .unwrap()
-        .machine_id
-        .clone();
-    let baseline = store
-        .read_baseline(&sharesync::model::MachineId(noodle))
-        .unwrap()
-        .unwrap();
-    assert_eq!(baseline.accepted_by.as_deref(), Some("cli:tester"));
-    fake.sandbox.with_world(|w| w.take_shares("noodle", 0));
-    let (ok, _, err) = run(sharesync(&fake, &dir).arg("sync"));
-    assert!(!ok);
-    assert!(
-        err.contains("noodle: ") && err.contains(", accepted by cli:tester)"),
-        "{err}"
-    );
-}
-
-#[test]
-fn a_saved_plan_is_not_applied_from_a_read_that_lost_most_shares() {
-    let fake = fake();
-    let dir = tempfile::tempdir().unwrap();
-    let (ok, _, err) = run(sharesync(&fake, &dir).args(["sync", "--save-plan", "plan.json"]));
-    assert!(ok, "{err}");
-    fake.sandbox.with_world(|w| w.take_shares("doodoo", 0));
-    fake.sandbox.clear_requests();
-
-    // `apply FILE` from cron: its own fresh read is held to the baselines.
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["apply", "plan.json"]));
-    assert!(!ok, "{out}");
-    assert_eq!(writes(&fake), 0, "nothing written");
-    for words in [
-        "doodoo: ",
-        "plex.tv may be answering wrongly",
-        "sharesync sync --accept-change",
-    ] {
-        assert!(err.contains(words), "{words:?} not in {err}");
-    }
-    assert!(
-        !err.contains("plan changed"),
-        "refused as a bad read: {err}"
-    );
-    let (_, runs, _) = run(sharesync(&fake, &dir).arg("runs"));
-    assert!(!runs.contains("apply"), "no run recorded: {runs}");
-}
-
-#[test]
-fn accept_change_is_refused_with_apply() {
-    let fake = fake();
-    let dir = tempfile::tempdir().unwrap();
-    let (ok, out, err) =
-        run(sharesync(&fake, &dir).args(["sync", "--apply", "--allow-large", "--accept-change"]));
-    assert!(!ok, "{out}");
-    assert!(err.contains("--accept-change"), "{err}");
-    assert!(err.contains("cannot be used with"), "{err}");
-    assert!(
-        fake.sandbox.requests().is_empty(),
-        "nothing read or written"
-    );
 }
 
 #[test]
@@ -500,174 +325,6 @@ fn a_plan_without_restrictions_is_refused() {
         "{err}"
     );
     assert_eq!(writes(&fake), 0);
-}
-
-/// Enough accounts, and a slow enough plex.tv, that an apply takes a while.
-fn slow_fake() -> Fake {
-    let fake = fake_of(Scenario::generated(40, 6, 7));
-    fake.sandbox.set_latency(Duration::from_millis(100));
-    fake
-}
-
-fn runs_json(fake: &Fake, dir: &tempfile::TempDir) -> Vec<serde_json::Value> {
-    let (ok, out, err) = run(sharesync(fake, dir).args(["runs", "--json"]));
-    assert!(ok, "{err}");
-    serde_json::from_str(&out).unwrap()
-}
-
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Two `sync --apply` started together on one data directory: exactly one writes; the other
-/// stops before its stale check, names the run in progress, and exits with the busy code.
-#[test]
-fn two_applies_at_once_one_writes_and_the_other_exits_busy() {
-    let fake = slow_fake();
-    let dir = tempfile::tempdir().unwrap();
-    // One write at a time: the winner holds the destination for seconds (36 writes x 100 ms),
-    // far longer than the two processes' start-up can differ on a loaded machine.
-    let spawn = || {
-        process(&fake, &dir)
-            .args(["sync", "--apply", "--allow-large"])
-            .env("SHARESYNC_LIMITS__CONCURRENCY", "1")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    let outputs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
-    let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
-    let busy: Vec<&std::process::Output> = outputs
-        .iter()
-        .filter(|o| o.status.code() == Some(75))
-        .collect();
-    let said: Vec<String> = outputs
-        .iter()
-        .map(|o| String::from_utf8_lossy(&o.stderr).to_string())
-        .collect();
-    assert_eq!(busy.len(), 1, "exactly one is refused: {codes:?} {said:?}");
-    assert!(codes.contains(&Some(0)), "the other applies: {codes:?}");
-    let err = String::from_utf8_lossy(&busy[0].stderr);
-    assert!(
-        err.contains("another run is in progress on doodoo: ")
-            && err.contains(" by cli:tester)")
-            && err.contains("nothing was written"),
-        "{err}"
-    );
-    let runs = runs_json(&fake, &dir);
-    assert_eq!(runs.len(), 1, "one run recorded: {runs:?}");
-    assert_eq!(runs[0]["status"], "finished");
-    assert_eq!(
-        runs[0]["summary"]["write_requests"].as_u64().unwrap() as usize,
-        writes(&fake),
-        "every write plex.tv saw is the one run's"
-    );
-    assert!(writes(&fake) > 10);
-}
-
-/// An apply killed with SIGKILL part way: `runs` shows it interrupted at once (its pid is
-/// gone), and the next apply takes the destination over and converges, nothing lost.
-#[test]
-fn a_killed_apply_is_interrupted_and_the_rerun_converges() {
-    let fake = slow_fake();
-    let dir = tempfile::tempdir().unwrap();
-    let before = fake.sandbox.world();
-    let mut child = process(&fake, &dir)
-        .args(["sync", "--apply", "--allow-large"])
-        .env("SHARESYNC_LIMITS__CONCURRENCY", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("the first write", || writes(&fake) > 0);
-    child.kill().unwrap(); // SIGKILL: no chance to record anything
-    child.wait().unwrap();
-    let written_before_kill = writes(&fake);
-
-    let runs = runs_json(&fake, &dir);
-    assert_eq!(runs.len(), 1);
-    assert_eq!(runs[0]["status"], "interrupted", "{:?}", runs[0]);
-
-    fake.sandbox.set_latency(Duration::ZERO);
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--apply", "--allow-large"]));
-    assert!(ok, "{out}\n{err}");
-    assert!(writes(&fake) > written_before_kill);
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--json"]));
-    assert!(ok, "{err}");
-    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(plan["summary"]["users_to_update"], 0, "converged: {out}");
-    let after = fake.sandbox.world();
-    for server in &before.servers {
-        for account in before.accounts.keys() {
-            let had = before
-                .visible_section_ids(&server.machine_id, *account)
-                .unwrap_or_default();
-            let has = after
-                .visible_section_ids(&server.machine_id, *account)
-                .unwrap_or_default();
-            assert!(has.is_superset(&had), "account {account} lost access");
-        }
-    }
-    let runs = runs_json(&fake, &dir);
-    let statuses: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
-    assert_eq!(statuses, ["finished", "interrupted"]);
-}
-
-/// `undo` while an apply holds the destination is refused before it reads or writes.
-#[test]
-fn undo_during_an_apply_is_refused() {
-    let fake = fake_of(Scenario::generated(40, 6, 7));
-    let dir = tempfile::tempdir().unwrap();
-    let (ok, out, err) = run(sharesync(&fake, &dir).args(["sync", "--json"]));
-    assert!(ok, "{err}");
-    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let first = plan["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["outcome"] == "grant")
-        .unwrap()["account_id"]
-        .to_string();
-    let (ok, out, err) = run(sharesync(&fake, &dir).args([
-        "sync",
-        "--apply",
-        "--allow-large",
-        "--only-user",
-        &first,
-    ]));
-    assert!(ok, "{out}\n{err}");
-
-    fake.sandbox.set_latency(Duration::from_millis(100));
-    let mut apply = process(&fake, &dir)
-        .args(["sync", "--apply", "--allow-large"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let db = dir.path().join("data").join("sharesync.sqlite");
-    wait_until("the apply holds the destination", || {
-        Store::open(&db).is_ok_and(|s| !s.leases().unwrap_or_default().is_empty())
-    });
-    let out = sharesync(&fake, &dir)
-        .args(["undo", "1", "--yes"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(75), "{err}");
-    assert!(
-        err.contains("another run is in progress on doodoo"),
-        "{err}"
-    );
-    assert!(apply.wait().unwrap().success());
-    let runs = runs_json(&fake, &dir);
-    assert_eq!(runs.len(), 2);
-    assert!(runs.iter().all(|r| r["kind"] == "apply"), "{runs:?}");
 }
 
 /// `apply FILE` with a plan made for other servers than the pair's (here: the pair reversed)

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use sharesync::config::Config;
 use sharesync::clock::{Clock, SystemClock};
+use sharesync::config::Config;
 use sharesync::store::Store;
 
 use super::{render, Failure};

@@ -13,9 +13,7 @@ use super::errors::{report, session_error, user, Audience, Error};
 use super::render::{self, not_applicable, plan_context, ResultLine};
 use super::respond::{edit_message, ephemeral, update};
 use super::state::Data;
-use sharesync::apply::{
-    Applied, ApplyError, ApplyRequest, Busy, DestLease, Progress, Runner,
-};
+use sharesync::apply::{Applied, ApplyError, ApplyRequest, Busy, DestLease, Progress, Runner};
 use sharesync::model::{MachineId, ServerRef};
 use sharesync::store::{NewPlan, PlanStatus, StoredPlan, Trigger};
 

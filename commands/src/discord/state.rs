@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use sharesync::apply::WriteLimiter;
-use sharesync::config::Config;
 use sharesync::clock::Clock;
+use sharesync::config::Config;
 use sharesync::session::{Session, SessionError, SharedSession};
 use sharesync::store::Store;
 

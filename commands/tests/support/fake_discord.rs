@@ -1,12 +1,12 @@
 //! A fake Discord on loopback: REST under `/api/v10` and a websocket gateway, enough for real
-//! serenity and poise (shared/discord-testing.md §1). It records every call, keeps the messages
-//! it was asked to create or edit, and lets a test wait for a predicate with a timeout. Several
-//! bot connections may come and go (restart tests); dispatches go to the newest.
+//! serenity and poise: the calls they make at startup and for interactions, each answered with
+//! the fields serenity requires. It records every call, keeps the messages it was asked to
+//! create or edit, and lets a test wait for a predicate with a timeout. Several bot connections
+//! may come and go (restart tests); dispatches go to the newest.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -17,48 +17,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 
-pub const APP_ID: u64 = 1000;
-pub const GUILD_ID: u64 = 2000;
-pub const CHANNEL_ID: u64 = 3000;
+mod gateway;
+mod payloads;
+mod shared;
 
-/// A file the bot attached: (filename, content).
-pub type Attachment = (String, Vec<u8>);
-
-/// One thing the bot did: a REST call, a gateway frame it sent (`method` "WS", `path` the op
-/// name), or a dispatch the test sent (`method` "DISPATCH").
-#[derive(Debug, Clone)]
-pub struct Call {
-    pub index: usize,
-    pub method: String,
-    /// Without the `/api/v10` prefix.
-    pub path: String,
-    pub body: Value,
-    /// Multipart attachments.
-    pub files: Vec<Attachment>,
-}
-
-impl Call {
-    pub fn is(&self, method: &str, path_contains: &str) -> bool {
-        self.method == method && self.path.contains(path_contains)
-    }
-}
-
-#[derive(Default)]
-struct Shared {
-    calls: Mutex<Vec<Call>>,
-    changed: Notify,
-    next_id: AtomicU64,
-    /// Gateway connections, newest last.
-    conns: Mutex<Vec<mpsc::UnboundedSender<(String, Value)>>>,
-    messages: Mutex<HashMap<u64, Value>>,
-    /// Interaction token → the message its response created or (for a component) is attached to.
-    by_token: Mutex<HashMap<String, u64>>,
-    /// Tokens whose response was "thinking…" (type 5) and not yet filled by a follow-up.
-    deferred: Mutex<std::collections::HashSet<String>>,
-    addr: Mutex<Option<SocketAddr>>,
-}
+use gateway::ws_upgrade;
+pub use payloads::*;
+use shared::{record, Shared};
+pub use shared::{Attachment, Call};
 
 #[derive(Clone)]
 pub struct FakeDiscord {
@@ -213,72 +181,6 @@ impl FakeDiscord {
 
 pub fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
-}
-
-fn record(shared: &Shared, method: &str, path: &str, body: Value, files: Vec<(String, Vec<u8>)>) {
-    let mut calls = shared.calls.lock().unwrap();
-    let index = calls.len();
-    calls.push(Call {
-        index,
-        method: method.to_string(),
-        path: path.to_string(),
-        body,
-        files,
-    });
-    drop(calls);
-    shared.changed.notify_waiters();
-}
-
-fn user_json(id: u64, name: &str, bot: bool) -> Value {
-    json!({"id": id.to_string(), "username": name, "discriminator": "0000", "global_name": null, "avatar": null, "bot": bot})
-}
-
-/// A message in Discord's shape, from a create/edit body.
-pub fn message_json(id: u64, channel: u64, body: &Value) -> Value {
-    let mut m = json!({
-        "id": id.to_string(),
-        "channel_id": channel.to_string(),
-        "guild_id": GUILD_ID.to_string(),
-        "author": user_json(APP_ID, "sharesync", true),
-        "content": "",
-        "timestamp": "2025-01-01T00:00:00.000000+00:00",
-        "edited_timestamp": null,
-        "tts": false,
-        "mention_everyone": false,
-        "mentions": [],
-        "mention_roles": [],
-        "attachments": [],
-        "embeds": [],
-        "components": [],
-        "pinned": false,
-        "type": 0,
-        "flags": 0,
-        "application_id": APP_ID.to_string(),
-    });
-    merge(&mut m, body);
-    m
-}
-
-fn merge(m: &mut Value, body: &Value) {
-    for key in ["content", "embeds", "components", "flags"] {
-        if let Some(v) = body.get(key) {
-            if !v.is_null() {
-                m[key] = v.clone();
-            }
-        }
-    }
-    if let Some(files) = body.get("attachments").and_then(Value::as_array) {
-        m["attachments"] = Value::Array(
-            files
-                .iter()
-                .enumerate()
-                .map(|(i, a)| {
-                    json!({"id": (90_000 + i).to_string(), "filename": a.get("filename").cloned().unwrap_or(json!("file")),
-                           "size": 1, "url": "http://fake/att", "proxy_url": "http://fake/att"})
-                })
-                .collect(),
-        );
-    }
 }
 
 async fn read_body(req: Request) -> (Value, Vec<(String, Vec<u8>)>) {
@@ -461,155 +363,4 @@ impl FakeDiscord {
             .unwrap()
             .insert(token.to_string(), message_id);
     }
-}
-
-async fn ws_upgrade(State(shared): State<Arc<Shared>>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| gateway(shared, socket))
-}
-
-pub fn ready_json(addr: SocketAddr, session: u64) -> Value {
-    json!({
-        "v": 10,
-        "user": user_json(APP_ID, "sharesync", true),
-        "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
-        "session_id": format!("session-{session}"),
-        "resume_gateway_url": format!("ws://{addr}/ws"),
-        "application": {"id": APP_ID.to_string(), "flags": 0},
-        "shard": [0, 1],
-    })
-}
-
-pub fn role_json(id: u64, name: &str) -> Value {
-    json!({
-        "id": id.to_string(), "name": name, "color": 0,
-        "colors": {"primary_color": 0, "secondary_color": null, "tertiary_color": null},
-        "hoist": false, "icon": null, "unicode_emoji": null, "position": 0, "permissions": "0",
-        "managed": false, "mentionable": false, "flags": 0
-    })
-}
-
-pub fn guild_json(roles: &[(u64, &str)]) -> Value {
-    let mut role_list = vec![role_json(GUILD_ID, "@everyone")];
-    role_list.extend(roles.iter().map(|(id, n)| role_json(*id, n)));
-    json!({
-        "id": GUILD_ID.to_string(), "name": "Plex friends", "icon": null, "icon_hash": null, "splash": null,
-        "discovery_splash": null, "owner_id": "1", "afk_channel_id": null, "afk_timeout": 300,
-        "widget_enabled": false, "widget_channel_id": null, "verification_level": 0,
-        "default_message_notifications": 0, "explicit_content_filter": 0, "roles": role_list,
-        "emojis": [], "features": [], "mfa_level": 0, "application_id": null, "system_channel_id": null,
-        "system_channel_flags": 0, "rules_channel_id": null, "max_presences": null, "max_members": 1000,
-        "vanity_url_code": null, "description": null, "banner": null, "premium_tier": 0,
-        "premium_subscription_count": 0, "preferred_locale": "en-US", "public_updates_channel_id": null,
-        "max_video_channel_users": 25, "max_stage_video_channel_users": 50, "approximate_member_count": null,
-        "approximate_presence_count": null, "welcome_screen": null, "nsfw_level": 0, "stickers": [],
-        "premium_progress_bar_enabled": false, "safety_alerts_channel_id": null,
-        "joined_at": "2025-01-01T00:00:00.000000+00:00", "large": false, "unavailable": false,
-        "member_count": 1, "voice_states": [], "members": [], "presences": [], "threads": [],
-        "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
-        "channels": [{
-            "id": CHANNEL_ID.to_string(), "type": 0, "guild_id": GUILD_ID.to_string(), "position": 0,
-            "permission_overwrites": [], "name": "plex-admin", "topic": null, "nsfw": false,
-            "last_message_id": null, "rate_limit_per_user": 0, "parent_id": null, "last_pin_timestamp": null
-        }],
-        "incidents_data": null, "inventory_settings": null, "embedded_activities": [],
-        "latest_onboarding_question_id": null, "region": "", "home_header": null, "hub_type": null,
-        "lazy": true, "owner": false, "permissions": null, "activity_instances": [], "clan": null
-    })
-}
-
-static SESSIONS: AtomicU64 = AtomicU64::new(1);
-
-async fn send(socket: &mut WebSocket, v: Value) -> bool {
-    socket
-        .send(WsMessage::Text(v.to_string().into()))
-        .await
-        .is_ok()
-}
-
-async fn gateway(shared: Arc<Shared>, mut socket: WebSocket) {
-    if !send(
-        &mut socket,
-        json!({"op": 10, "d": {"heartbeat_interval": 45000}}),
-    )
-    .await
-    {
-        return;
-    }
-    // Wait for IDENTIFY (answering heartbeats meanwhile).
-    loop {
-        let Some(Ok(WsMessage::Text(text))) = socket.recv().await else {
-            return;
-        };
-        let v: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
-        match v["op"].as_u64() {
-            Some(2) => {
-                record(&shared, "WS", "IDENTIFY", v["d"].clone(), vec![]);
-                break;
-            }
-            Some(1) => {
-                let _ = send(&mut socket, json!({"op": 11})).await;
-            }
-            _ => record(&shared, "WS", &format!("op{}", v["op"]), v, vec![]),
-        }
-    }
-    let addr = shared.addr.lock().unwrap().expect("addr");
-    let session = SESSIONS.fetch_add(1, Ordering::SeqCst);
-    // Registered before READY: the bot may answer READY (register commands) at once.
-    let (tx, mut rx) = mpsc::unbounded_channel::<(String, Value)>();
-    shared
-        .conns
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(tx);
-    let mut seq = 1u64;
-    if !send(
-        &mut socket,
-        json!({"op": 0, "s": seq, "t": "READY", "d": ready_json(addr, session)}),
-    )
-    .await
-    {
-        return;
-    }
-    seq += 1;
-    let guild = guild_json(&[
-        (super::fixtures::ADMIN_ROLE, "Plex admin"),
-        (super::fixtures::MEMBER_ROLE, "Member"),
-    ]);
-    if !send(
-        &mut socket,
-        json!({"op": 0, "s": seq, "t": "GUILD_CREATE", "d": guild}),
-    )
-    .await
-    {
-        return;
-    }
-    record(
-        &shared,
-        "WS",
-        "READY_SENT",
-        json!({"session": session}),
-        vec![],
-    );
-    loop {
-        tokio::select! {
-            frame = socket.recv() => match frame {
-                Some(Ok(WsMessage::Text(text))) => {
-                    let v: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
-                    if v["op"] == 1 {
-                        if !send(&mut socket, json!({"op": 11})).await { break; }
-                    } else {
-                        record(&shared, "WS", &format!("op{}", v["op"]), v, vec![]);
-                    }
-                }
-                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
-            },
-            ev = rx.recv() => {
-                let Some((t, d)) = ev else { break };
-                seq += 1;
-                if !send(&mut socket, json!({"op": 0, "s": seq, "t": t, "d": d})).await { break; }
-            }
-        }
-    }
-    record(&shared, "WS", "CLOSED", json!({"session": session}), vec![]);
 }

@@ -1,5 +1,7 @@
-//! Test support for the bot's end-to-end tests: the fake Discord and payload builders.
+//! Test support for the front ends' tests: the fake Discord and its payload builders, and the
+//! simulated plex.tv served for the built binary.
 #![allow(dead_code)]
 
 pub mod fake_discord;
 pub mod fixtures;
+pub mod plex;
