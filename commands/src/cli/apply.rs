@@ -13,9 +13,10 @@ use sharesync::model::{MachineId, ServerRef};
 use sharesync::plan::{Plan, PlanError, PlanOptions, PLAN_SCHEMA};
 use sharesync::session::Session;
 
+use super::connect::{connect, AuthArgs};
+use super::failure::Failure;
 use super::progress::{exit_for, render_report, Display};
 use super::runs::{busy_exit, open_store, read_looks_wrong, run_error, trigger};
-use super::{connect, AuthArgs, Failure};
 
 #[derive(Args, Debug)]
 pub struct ApplyArgs {

@@ -18,7 +18,7 @@ use sharesync::plan::{plan, PlanOptions};
 use sharesync::session::Session;
 use sharesync::store::Store;
 
-use super::{connect, AuthArgs};
+use super::connect::{connect, AuthArgs};
 
 /// How old the bot's heartbeat may be before `health` calls the bot disconnected.
 pub const HEARTBEAT_MAX_AGE: Duration = Duration::from_secs(120);
@@ -46,7 +46,7 @@ impl Report {
 
 pub async fn doctor(config_path: Option<&Path>, auth: AuthArgs, deep: bool) -> ExitCode {
     let mut report = Report { failed: false };
-    let config = match super::read_config(config_path) {
+    let config = match super::env::read_config(config_path) {
         Ok(c) => {
             let source = config_path
                 .map(|p| p.display().to_string())

@@ -11,7 +11,8 @@ use sharesync::config::Config;
 use sharesync::guard::ReadLooksWrong;
 use sharesync::store::{RunDetail, RunId, RunRecord, Store, StoreError, Trigger};
 
-use super::{render, Failure};
+use super::failure::Failure;
+use super::render;
 
 #[derive(Args, Debug)]
 pub struct RunsArgs {

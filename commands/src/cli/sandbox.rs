@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use sharesync::config::{Config, PairConfig};
 use sharesync::sandbox::{Sandbox, Scenario};
 
-use super::Failure;
+use super::failure::Failure;
 
 /// A running sandbox and its data directory, deleted when the run ends (it holds a token).
 pub struct SandboxRun {

@@ -7,7 +7,8 @@ use sharesync::clock::{Clock, SystemClock};
 use sharesync::config::Config;
 use sharesync::store::Store;
 
-use super::{render, Failure};
+use super::failure::Failure;
+use super::render;
 
 #[derive(Args, Debug)]
 pub struct SchedulesArgs {

@@ -8,8 +8,10 @@ use sharesync::config::{Config, PairConfig};
 use sharesync::guard::{Baselines, ReadSize};
 use sharesync::session::SessionError;
 
+use super::connect::{connect, AuthArgs};
+use super::failure::Failure;
+use super::render;
 use super::runs::read_looks_wrong;
-use super::{connect, render, AuthArgs, Failure};
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {

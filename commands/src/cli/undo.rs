@@ -9,9 +9,10 @@ use sharesync::apply::{ApplyError, Runner, UndoAction};
 use sharesync::config::Config;
 use sharesync::store::{RunId, StoreError};
 
+use super::connect::{connect, AuthArgs};
+use super::failure::Failure;
 use super::progress::{exit_for, render_report, Display};
 use super::runs::{busy_exit, missing_run, open_store, run_error, trigger};
-use super::{connect, AuthArgs, Failure};
 
 #[derive(Args, Debug)]
 pub struct UndoArgs {
