@@ -10,6 +10,8 @@ mod apply;
 mod commands;
 #[path = "discord/plans.rs"]
 mod plans;
+#[path = "discord/runner.rs"]
+mod runner;
 #[path = "discord/scheduled.rs"]
 mod scheduled;
 mod support;
