@@ -67,10 +67,6 @@ impl From<GuardedReadError> for SessionError {
     }
 }
 
-/// What to do about a rejected Plex token, for messages read away from a terminal (Discord,
-/// schedule notifications).
-pub const TOKEN_REJECTED: &str = "plex.tv rejected the Plex token: set a fresh one (plex.token or PLEX_ACCOUNT_TOKEN), or run `sharesync login`, then restart the bot";
-
 impl SessionError {
     /// plex.tv refused the token (revoked or mistyped).
     pub fn is_token_rejected(&self) -> bool {
@@ -288,7 +284,7 @@ impl SharedSession {
             if !session.client.token_rejected() {
                 return Ok(session.clone());
             }
-            tracing::warn!("{TOKEN_REJECTED}");
+            tracing::warn!("plex.tv rejected the Plex token; no request is sent with it again");
             *state = Signed::Refused(PlexError::BadToken);
         }
         if let Signed::Refused(e) = &*state {

@@ -36,7 +36,7 @@ use crate::guard::{
     ReadLooksWrong,
 };
 use crate::plan::Plan;
-use crate::session::{SessionError, SharedSession, TOKEN_REJECTED};
+use crate::session::{SessionError, SharedSession};
 use crate::store::{Store, StoreError, Trigger};
 
 /// How often [`run`] looks for due schedules (so a run starts at most this late).
@@ -84,7 +84,10 @@ pub enum Outcome {
         /// What each family answered, and where they disagree.
         check: DeepCheck,
     },
-    /// The run could not start or stopped; `reason` says what to do.
+    /// plex.tv rejected the Plex token: nothing was read or written, and nothing will be until
+    /// the token is replaced (the front end says how).
+    TokenRejected,
+    /// The run could not start or stopped; `reason` says what happened.
     Failed {
         /// What happened, and what to do about it.
         reason: String,
@@ -155,6 +158,7 @@ impl ScheduledRun {
             }
             Outcome::ReadLooksWrong { wrong, .. } => format!("refused: {wrong}"),
             Outcome::Checked { check } => format!("checked: {}", check.summary()),
+            Outcome::TokenRejected => "failed: plex.tv rejected the Plex token".into(),
             Outcome::Failed { reason } => format!("failed: {reason}"),
         }
     }
@@ -288,11 +292,11 @@ impl Scheduler {
         }
         let session = match self.session.get().await {
             Ok(s) => s,
-            Err(e) => return claim(failed(session_fix(&e))),
+            Err(e) => return claim(session_failed(&e)),
         };
         let (source, dest) = match session.pair_servers(pair).await {
             Ok(servers) => servers,
-            Err(e) => return claim(failed(session_fix(&e))),
+            Err(e) => return claim(session_failed(&e)),
         };
         let trigger = Trigger::schedule(&schedule.name);
         let lease = match schedule.mode {
@@ -314,7 +318,7 @@ impl Scheduler {
                 match deep_check(&session.client, &self.store, &[source, dest], &trigger).await {
                     Ok(check) => Outcome::Checked { check },
                     Err(DeepCheckError::Store(e)) => return Err(e),
-                    Err(e) if e.is_token_rejected() => failed(TOKEN_REJECTED.into()),
+                    Err(e) if e.is_token_rejected() => Outcome::TokenRejected,
                     Err(e) => failed(format!("{e}; the next occurrence will try again")),
                 };
             return Ok(Some(finish(outcome)));
@@ -339,7 +343,7 @@ impl Scheduler {
                 return Ok(Some(finish(Outcome::ReadLooksWrong { wrong, first })));
             }
             Err(SessionError::Store(e)) => return Err(e),
-            Err(e) => return Ok(Some(finish(failed(session_fix(&e))))),
+            Err(e) => return Ok(Some(finish(session_failed(&e)))),
         };
         if plan.to_update().next().is_none() {
             return Ok(Some(finish(Outcome::InSync { plan })));
@@ -367,7 +371,7 @@ impl Scheduler {
             },
             Ok(Applied::NothingToApply) => Outcome::InSync { plan: plan.clone() },
             Err(ApplyError::Store(e)) => return Err(e),
-            Err(ApplyError::TokenRejected { .. }) => failed(TOKEN_REJECTED.into()),
+            Err(ApplyError::TokenRejected { .. }) => Outcome::TokenRejected,
             Err(ApplyError::OverLimit(over)) => Outcome::OverLimit {
                 plan: plan.clone(),
                 over,
@@ -381,13 +385,15 @@ impl Scheduler {
     }
 }
 
-/// A session error with what to do about it, for a notification nobody is watching live.
-fn session_fix(e: &SessionError) -> String {
-    match e {
-        e if e.is_token_rejected() => TOKEN_REJECTED.into(),
+/// A session error as an outcome, with what happens next, for a notification nobody is
+/// watching live.
+fn session_failed(e: &SessionError) -> Outcome {
+    let reason = match e {
+        e if e.is_token_rejected() => return Outcome::TokenRejected,
         SessionError::ServerNotFound { .. } => {
             format!("{e}; fix the pair's source or dest in the config")
         }
         e => format!("{e}; the next occurrence will try again"),
-    }
+    };
+    Outcome::Failed { reason }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use poise::serenity_prelude as serenity;
 
-use super::errors::{report, session_error, user, Audience, Error};
+use super::errors::{report, session_error, user, Audience, Error, TOKEN_REJECTED};
 use super::render::{self, not_applicable, plan_context, ResultLine};
 use super::respond::{edit_message, ephemeral, update};
 use super::state::Data;
@@ -267,8 +267,7 @@ async fn run(
             Ok(())
         }
         Err(ApplyError::TokenRejected { .. }) => Err(user(format!(
-            "{}. The run stopped; anything not reported as granted was not written.",
-            sharesync::session::TOKEN_REJECTED
+            "{TOKEN_REJECTED}. The run stopped; anything not reported as granted was not written."
         ))),
         Err(e) => Err(user(format!("The run stopped: {e}"))),
         Ok(Applied::NothingToApply) => {

@@ -33,13 +33,14 @@ pub fn redact(text: &str, secrets: &[String]) -> String {
     out
 }
 
+/// What to do about a rejected Plex token, for messages read away from a terminal (commands,
+/// runs, schedule notifications).
+pub const TOKEN_REJECTED: &str = "plex.tv rejected the Plex token: set a fresh one (plex.token or PLEX_ACCOUNT_TOKEN), or run `sharesync login`, then restart the bot";
+
 /// Engine errors as a person should read them.
 pub fn session_error(e: SessionError) -> Error {
     if e.is_token_rejected() {
-        return user(format!(
-            "{}. Nothing was read or changed.",
-            sharesync::session::TOKEN_REJECTED
-        ));
+        return user(format!("{TOKEN_REJECTED}. Nothing was read or changed."));
     }
     if let SessionError::ReadLooksWrong(wrong) = &e {
         return user(format!(

@@ -8,7 +8,7 @@ use poise::serenity_prelude as serenity;
 use sharesync::schedule::{Outcome, ScheduledRun, Scheduler};
 use sharesync::store::{NewPlan, Trigger};
 
-use super::errors::{redact, Error};
+use super::errors::{redact, Error, TOKEN_REJECTED};
 use super::render::{self, plan_context, when};
 use super::respond::post;
 use super::state::Data;
@@ -168,6 +168,11 @@ async fn announce(data: &Data, http: &serenity::Http, run: &ScheduledRun) -> Res
                 agree,
             )
         }
+        Outcome::TokenRejected => render::notice(
+            &format!("{}: could not run", run.schedule.name),
+            &format!("{}\n{}", heading(run), render::escape(TOKEN_REJECTED)),
+            false,
+        ),
         Outcome::Failed { reason } => render::notice(
             &format!("{}: could not run", run.schedule.name),
             &format!(

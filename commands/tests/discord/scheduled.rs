@@ -397,3 +397,26 @@ async fn sync_status_redacts_secrets_in_a_session_error() {
     assert!(!token.contains("Server"), "{token}");
     bot.stop().await;
 }
+
+/// A scheduled run that meets a rejected token posts the bot's fix (where to set a fresh token),
+/// never the token, and writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_run_with_a_rejected_token_posts_the_fix() {
+    let bot = TestBot::start_full(
+        Scenario::demo(),
+        "[[schedule]]\nname = \"nightly\"\npair = \"main\"\ncron = \"0 3 * * *\"\nmode = \"apply\"\n",
+    )
+    .await;
+    bot.sandbox.with_world(|w| w.tokens.clear());
+    let (post, _) = bot.scheduled_post("2026-01-10T03:00:05Z").await;
+    assert_eq!(title(&post), "nightly: could not run", "{post}");
+    // Markdown-escaped in the embed.
+    let text = description(&post).replace('\\', "");
+    assert!(
+        text.contains("rejected the Plex token") && text.contains("PLEX_ACCOUNT_TOKEN"),
+        "{text}"
+    );
+    assert!(!post.to_string().contains(&bot.sandbox.owner_token()));
+    assert_eq!(bot.writes(), 0);
+    bot.stop().await;
+}
