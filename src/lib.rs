@@ -11,6 +11,7 @@ pub mod model;
 pub mod plan;
 pub mod plex;
 pub mod restrictions;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod schedule;
 pub mod session;

@@ -7,8 +7,11 @@ use std::time::Duration;
 /// A fault to inject into the next `times` matching requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
+    /// Which requests it applies to.
     pub target: FaultTarget,
+    /// What it does to them.
     pub kind: FaultKind,
+    /// How many more requests it applies to.
     pub times: usize,
 }
 
@@ -22,6 +25,7 @@ impl Fault {
         }
     }
 
+    /// `times` times, on requests matching `target`.
     pub fn new(target: FaultTarget, kind: FaultKind, times: usize) -> Fault {
         Fault {
             target,
@@ -34,6 +38,7 @@ impl Fault {
 /// Which requests a fault applies to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FaultTarget {
+    /// Every request.
     Any,
     /// GET (and HEAD).
     Reads,
@@ -50,7 +55,10 @@ pub enum FaultTarget {
 pub enum FaultKind {
     /// 429 without touching state. v2 paths get an error document (JSON or XML per `Accept`,
     /// code 1003), legacy paths an empty body; `Retry-After: <secs>` only when given.
-    RateLimit { retry_after_secs: Option<u64> },
+    RateLimit {
+        /// The `Retry-After` header's seconds, if any.
+        retry_after_secs: Option<u64>,
+    },
     /// This status without touching state: 502/503/504 with nginx's HTML page, others plain text.
     ServerError(u16),
     /// The request is processed at once (a write lands), the answer comes this much later.
@@ -62,8 +70,8 @@ pub enum FaultKind {
     /// opening tag (its `size` unchanged) and the first half of its children with no closing tag
     /// (XML), or `[` and the first half of the elements with no `]` (JSON).
     TruncatedBody,
-    /// `GET /api/servers/{mid}` and `GET /api/v2/servers/{mid}` list no sections (plex-tv-api
-    /// §3.2). Only those requests match this fault.
+    /// `GET /api/servers/{mid}` and `GET /api/v2/servers/{mid}` list no sections, as plex.tv
+    /// transiently does for a healthy server, without an error. Only those requests match.
     EmptyCatalogue,
     /// The connection is closed without an HTTP response. State is not touched.
     DropConnection,
@@ -110,6 +118,7 @@ pub(crate) struct FaultQueue {
 }
 
 impl FaultQueue {
+    /// Queue a fault (one with `times == 0` is dropped).
     pub fn push(&mut self, fault: Fault) {
         if fault.times > 0 {
             self.queue.push_back(fault);
@@ -131,10 +140,12 @@ impl FaultQueue {
         Some(kind)
     }
 
+    /// Faults not yet used up, in queue order.
     pub fn remaining(&self) -> Vec<Fault> {
         self.queue.iter().cloned().collect()
     }
 
+    /// Drop every queued fault.
     pub fn clear(&mut self) {
         self.queue.clear();
     }
