@@ -2,6 +2,8 @@
 //! source server to a destination by library name, and applies it without ever removing access.
 //! Knows nothing of Discord or terminals; the front ends in `commands/` sit on top.
 
+#![warn(missing_docs)]
+
 pub mod apply;
 pub mod clock;
 pub mod config;
