@@ -61,6 +61,15 @@ pub enum ApplyError {
     /// Another run holds the destination's lease. Nothing was read or written.
     #[error(transparent)]
     Busy(Busy),
+    /// The lease handed to the run is for another server than the run's destination (the
+    /// config changed between the press and the run). Nothing was read or written.
+    #[error("the run was given the lease of {held}, not of its destination {dest}; nothing was read or written")]
+    LeaseForAnotherServer {
+        /// The server the lease is for.
+        held: String,
+        /// The run's destination.
+        dest: String,
+    },
 }
 
 impl From<Busy> for ApplyError {

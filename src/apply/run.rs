@@ -36,10 +36,13 @@ pub(super) fn lease_for<'l>(
     limits: &Limits,
 ) -> Result<&'l DestLease, ApplyError> {
     match given {
-        Some(lease) => {
-            debug_assert_eq!(lease.dest().machine_id, dest.machine_id);
-            Ok(lease)
+        Some(lease) if lease.dest().machine_id != dest.machine_id => {
+            Err(ApplyError::LeaseForAnotherServer {
+                held: lease.dest().name.clone(),
+                dest: dest.name.clone(),
+            })
         }
+        Some(lease) => Ok(lease),
         None => Ok(own.insert(DestLease::acquire(
             store,
             dest,

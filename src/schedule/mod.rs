@@ -32,8 +32,8 @@ use chrono::{DateTime, Utc};
 use crate::apply::{Applied, ApplyError, ApplyRequest, Busy, RunReport, Runner, WriteLimiter};
 use crate::config::{Config, ScheduleConfig, ScheduleMode};
 use crate::guard::{
-    deep_check, read_sharing_checked, Baselines, DeepCheck, DeepCheckError, OverLimit,
-    ReadLooksWrong,
+    blast::source_accounts, check_limits, deep_check, read_sharing_checked, Baselines, DeepCheck,
+    DeepCheckError, OverLimit, ReadLooksWrong,
 };
 use crate::plan::Plan;
 use crate::session::{SessionError, SharedSession};
@@ -332,10 +332,10 @@ impl Scheduler {
             Baselines::Check,
         )
         .await;
-        let plan = match read
-            .map_err(SessionError::from)
-            .and_then(|state| Ok(crate::plan::plan(&state, &options)?))
-        {
+        let (state, plan) = match read.map_err(SessionError::from).and_then(|state| {
+            let plan = crate::plan::plan(&state, &options)?;
+            Ok((state, plan))
+        }) {
             Ok(read) => read,
             Err(SessionError::ReadLooksWrong(wrong)) => {
                 let posted = self.store.announced_refusal(&schedule.name)?;
@@ -351,7 +351,12 @@ impl Scheduler {
         if schedule.mode == ScheduleMode::Report {
             return Ok(Some(finish(Outcome::ToApprove { plan })));
         }
-        // Over a blast-radius limit, the runner refuses before writing: reported below.
+        // Over a blast-radius limit: posted for approval from this read, without a second one
+        // (the runner would refuse too, but after reading again, and a change between the two
+        // reads would turn the refusal into a failure nobody is asked to approve).
+        if let Err(over) = check_limits(&plan, source_accounts(&state), &self.config.limits) {
+            return Ok(Some(finish(Outcome::OverLimit { plan, over })));
+        }
         let request = ApplyRequest {
             pair: &pair.name,
             source: &source,

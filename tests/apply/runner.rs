@@ -209,3 +209,24 @@ async fn busy_before_any_read_and_nothing_to_apply_reads_nothing() {
     assert_eq!(env.store.runs(10).unwrap().len(), 1);
     env.check_wire();
 }
+
+/// A lease handed to the runner for another server (the config changed between a Discord press
+/// and its run) is refused in every build, before anything is read or written.
+#[tokio::test]
+async fn a_lease_for_another_server_is_refused_before_any_read() {
+    let env = env(small_scenario(), FAMILIES[0]).await;
+    let approved = env.plan().await;
+    let runner = runner(&env);
+    let other = runner.lease(&env.source, &env.trigger).unwrap();
+    env.sandbox.clear_requests();
+    let refused = runner
+        .apply(&env.client, &request(&env, &approved), Some(&other), |_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ApplyError::LeaseForAnotherServer { .. }),
+        "{refused:?}"
+    );
+    assert!(env.sandbox.requests().is_empty(), "nothing read or written");
+    assert!(env.store.runs(10).unwrap().is_empty(), "no run recorded");
+}

@@ -110,6 +110,11 @@ pub async fn apply_after_plan(
     options: PlanOptions,
     allow_large: bool,
 ) -> Result<ExitCode, Failure> {
+    if plan.to_update().next().is_none() {
+        // Nothing to write: not even the store is opened (a read-only data dir is fine here).
+        println!("Nothing to apply: every account is in sync.");
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = open_store(config)?;
     let (source, dest) = (server_ref(&plan.source), server_ref(&plan.dest));
     let trigger = trigger();
