@@ -74,6 +74,15 @@ impl SessionError {
     }
 }
 
+/// The token `sharesync login` saved, if there is one.
+pub fn saved_token(config: &Config) -> Option<SecretString> {
+    std::fs::read_to_string(config.token_file())
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .map(SecretString::from)
+}
+
 /// How to get a two-factor code when plex.tv asks for one and none was given.
 pub type CodePrompt<'a> = &'a (dyn Fn() -> Option<String> + Sync);
 
@@ -151,12 +160,7 @@ impl Session {
         config: &Config,
         prompt: Option<CodePrompt<'_>>,
     ) -> Result<SecretString, SessionError> {
-        let saved = std::fs::read_to_string(config.token_file())
-            .ok()
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .map(SecretString::from);
-        Ok(match (&config.plex.token, saved) {
+        Ok(match (&config.plex.token, saved_token(config)) {
             (Some(t), _) => t.clone(),
             (None, Some(t)) => t,
             (None, None) => match (&config.plex.username, &config.plex.password) {

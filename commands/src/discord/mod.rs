@@ -33,7 +33,7 @@ use sharesync::apply::{end_dead_leases, WriteLimiter};
 use sharesync::clock::{Clock, SystemClock};
 use sharesync::config::Config;
 use sharesync::schedule::Scheduler;
-use sharesync::session::SharedSession;
+use sharesync::session::{saved_token, SharedSession};
 use sharesync::store::{Store, StoreError};
 
 use errors::Error;
@@ -78,7 +78,8 @@ pub fn build_http(settings: &BotSettings) -> Result<serenity::Http, BotError> {
 
 fn secrets_of(config: &Config, settings: &BotSettings) -> Vec<String> {
     let mut s = vec![settings.token.expose_secret().to_string()];
-    if let Some(t) = &config.plex.token {
+    // The token in use may be the configured one or the one `sharesync login` saved.
+    for t in config.plex.token.iter().cloned().chain(saved_token(config)) {
         s.push(t.expose_secret().to_string());
     }
     if let Some(p) = &config.plex.password {
@@ -308,6 +309,33 @@ pub async fn run(config: Config) -> Result<(), BotError> {
             tracing::info!("shutting down");
             bot.shutdown(Duration::from_secs(60)).await;
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The token `sharesync login` saved is redacted like the configured one (the bot signs in
+    /// with it when the config has none).
+    #[test]
+    fn secrets_include_the_configured_and_the_saved_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::from_toml_str(
+            "[[pair]]\nname = \"main\"\nsource = \"a\"\ndest = \"b\"\n[discord]\ntoken = \"discord-secret\"\nguild_ids = [1]\nadmin_role_ids = [2]\n[plex]\ntoken = \"configured-plex-token\"\n",
+        )
+        .unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        let settings = validate(&config).unwrap();
+        std::fs::write(config.token_file(), "saved-plex-token\n").unwrap();
+        let secrets = secrets_of(&config, &settings);
+        for s in [
+            "discord-secret",
+            "configured-plex-token",
+            "saved-plex-token",
+        ] {
+            assert!(secrets.iter().any(|x| x == s), "{s} in {secrets:?}");
         }
     }
 }
