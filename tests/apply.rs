@@ -28,6 +28,9 @@ const FAMILIES: [ApiFamily; 2] = [ApiFamily::V2, ApiFamily::Legacy];
 #[path = "apply/restrictions.rs"]
 mod restrictions;
 
+#[path = "apply/mutants.rs"]
+mod mutants;
+
 struct Env {
     sandbox: Sandbox,
     client: PlexClient,
