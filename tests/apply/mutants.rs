@@ -49,9 +49,9 @@ fn one_grant_scenario() -> Scenario {
         .build()
 }
 
-/// An env whose every write is computed from a fresh re-read of its share (max snapshot age
-/// 0), with a client that does not retry reads itself: a read fault reaches the executor.
-async fn rereading_env(family: ApiFamily) -> Env {
+/// An env on [`one_grant_scenario`] with a client that does not retry reads itself: a read
+/// fault reaches the executor.
+async fn env_without_read_retries(family: ApiFamily) -> Env {
     let mut env = env(one_grant_scenario(), family).await;
     let mut opts = ClientOptions::new("test-client-id");
     opts.base_url = Some(env.sandbox.url());
@@ -59,6 +59,13 @@ async fn rereading_env(family: ApiFamily) -> Env {
     opts.family = family;
     opts.read_retries = 0;
     env.client = PlexClient::new(opts).expect("client");
+    env
+}
+
+/// Every write is computed from a fresh re-read of its share (max snapshot age 0), and read
+/// faults reach the executor.
+async fn rereading_env(family: ApiFamily) -> Env {
+    let mut env = env_without_read_retries(family).await;
     env.limits.max_snapshot_age_seconds = 0.0;
     env
 }
@@ -168,5 +175,80 @@ async fn an_undo_cut_short_is_settled_from_the_next_read() {
             GrantState::Applied
         };
         assert_eq!(now.state, want, "{now:?}");
+    }
+}
+
+/// The owner deletes alice's destination share after the stale check: the update answers 404,
+/// the executor reads again, finds no share and skips her with the reason (the account is not
+/// "failed", and nothing is created in its place).
+#[tokio::test]
+async fn a_share_deleted_before_its_write_is_skipped_with_the_reason() {
+    for family in FAMILIES {
+        let env = env(one_grant_scenario(), family).await;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let owner_deletes = |e: Progress| {
+            if matches!(e, Progress::Started { .. }) {
+                env.sandbox.with_world(|w| {
+                    w.shares
+                        .retain(|_, s| !(s.machine_id == mid && s.account_id == Some(alice)))
+                });
+            }
+        };
+        env.sandbox.clear_requests();
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_deletes)
+            .await
+            .expect("apply");
+        let alice = &report.accounts[0];
+        assert_eq!(alice.result, AccountResult::Skipped, "{family}: {alice:?}");
+        let reason = alice.reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("disappeared"), "{family}: {reason}");
+        assert_eq!(alice.requests, 1, "{family}");
+        assert_eq!(
+            env.writes().len(),
+            1,
+            "{family}: nothing sent after the 404"
+        );
+        assert!(
+            env.dest_share("alice").is_none(),
+            "{family}: nothing created"
+        );
+        check_requests(&env.sandbox, &env.start, &env.sandbox.world(), family);
+    }
+}
+
+/// The read-back after the writes fails: the run is recorded unverified, an account whose write
+/// plex.tv accepted is `applied` on plex.tv's word (and says it was not verified), and its grant
+/// rows stay `applied`, never `verified` without a read.
+#[tokio::test]
+async fn a_failed_read_back_trusts_plex_tvs_answers_and_says_so() {
+    for family in FAMILIES {
+        let env = env_without_read_retries(family).await;
+        let p = env.plan().await;
+        let fail_read_back = |e: Progress| {
+            if matches!(e, Progress::Verifying) {
+                env.sandbox.inject(Fault::new(
+                    FaultTarget::Reads,
+                    FaultKind::ServerError(503),
+                    10_000,
+                ));
+            }
+        };
+        let report = apply(&env.client, &env.store, &env.job(&p), fail_read_back)
+            .await
+            .expect("apply");
+        assert!(!report.summary.verified, "{family}");
+        let alice = &report.accounts[0];
+        assert_eq!(alice.result, AccountResult::Applied, "{family}: {alice:?}");
+        assert_eq!(alice.libraries, ["TV Shows"], "{family}");
+        let reason = alice.reason.as_deref().unwrap_or_default();
+        assert!(
+            reason.starts_with("not verified: could not read doodoo back"),
+            "{family}: {reason}"
+        );
+        let grants = env.store.grants_of_run(report.run).unwrap();
+        assert_eq!(grants.len(), 1);
+        assert_eq!(grants[0].state, GrantState::Applied, "{family}");
+        assert_eq!(env.titles(&env.dest, "alice"), ["Movies", "TV Shows"]);
     }
 }
