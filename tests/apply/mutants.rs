@@ -240,6 +240,7 @@ async fn a_failed_read_back_trusts_plex_tvs_answers_and_says_so() {
         assert!(!report.summary.verified, "{family}");
         let alice = &report.accounts[0];
         assert_eq!(alice.result, AccountResult::Applied, "{family}: {alice:?}");
+        assert_eq!(alice.planned, "grant", "{family}");
         assert_eq!(alice.libraries, ["TV Shows"], "{family}");
         let reason = alice.reason.as_deref().unwrap_or_default();
         assert!(
@@ -250,5 +251,62 @@ async fn a_failed_read_back_trusts_plex_tvs_answers_and_says_so() {
         assert_eq!(grants.len(), 1);
         assert_eq!(grants[0].state, GrantState::Applied, "{family}");
         assert_eq!(env.titles(&env.dest, "alice"), ["Movies", "TV Shows"]);
+    }
+}
+
+/// Two libraries granted in one write, one of them revoked by the owner before the read-back:
+/// the account is `partial`, names what is not in place, and the record agrees (the account's
+/// line says `grant` and `partial`; one grant row verified, one missing).
+#[tokio::test]
+async fn a_grant_half_in_place_after_the_run_is_partial() {
+    let libs = [
+        ("Movies", "movie"),
+        ("TV Shows", "show"),
+        ("Music", "artist"),
+    ];
+    let scenario = Scenario::builder()
+        .server("noodle", &libs)
+        .server("doodoo", &libs)
+        .friend("alice")
+        .share("noodle", "alice", ["Movies", "TV Shows", "Music"])
+        .share("doodoo", "alice", ["Movies"])
+        .build();
+    for family in FAMILIES {
+        let env = env(scenario.clone(), family).await;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let music = env.section("doodoo", "Music");
+        let owner_revokes = |e: Progress| {
+            if matches!(e, Progress::Verifying) {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+                        .unwrap();
+                    share.section_ids.remove(&music);
+                });
+            }
+        };
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_revokes)
+            .await
+            .expect("apply");
+        let line = &report.accounts[0];
+        assert_eq!(line.result, AccountResult::Partial, "{family}: {line:?}");
+        assert_eq!(line.libraries, ["TV Shows"], "{family}");
+        assert_eq!(line.missing, ["Music"], "{family}");
+        assert_eq!(line.reason.as_deref(), Some("not in place: Music"));
+        let detail = env.store.run(report.run).unwrap();
+        assert_eq!(detail.accounts[0].planned, "grant");
+        assert_eq!(detail.accounts[0].result, Some(AccountResult::Partial));
+        let state = |title: &str| {
+            detail
+                .grants
+                .iter()
+                .find(|g| g.library_title == title)
+                .map(|g| g.state)
+        };
+        assert_eq!(state("TV Shows"), Some(GrantState::Verified), "{family}");
+        assert_eq!(state("Music"), Some(GrantState::Missing), "{family}");
     }
 }
