@@ -310,3 +310,39 @@ async fn a_grant_half_in_place_after_the_run_is_partial() {
         assert_eq!(state("Music"), Some(GrantState::Missing), "{family}");
     }
 }
+
+/// Another admin grants alice's planned library after the stale check: her share, read again
+/// before the write, already has it, so nothing is sent and she is skipped with that reason.
+#[tokio::test]
+async fn a_grant_already_in_place_at_write_time_sends_nothing() {
+    for family in FAMILIES {
+        let env = rereading_env(family).await;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let tv = env.section("doodoo", "TV Shows");
+        let other_admin = |e: Progress| {
+            if matches!(e, Progress::Started { .. }) {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+                        .unwrap();
+                    share.section_ids.insert(tv);
+                });
+            }
+        };
+        env.sandbox.clear_requests();
+        let report = apply(&env.client, &env.store, &env.job(&p), other_admin)
+            .await
+            .expect("apply");
+        let line = &report.accounts[0];
+        assert_eq!(line.result, AccountResult::Skipped, "{family}: {line:?}");
+        assert_eq!(
+            line.reason.as_deref(),
+            Some("already has every planned library on doodoo (nothing sent)")
+        );
+        assert!(env.writes().is_empty(), "{family}");
+        assert!(env.store.grants_of_run(report.run).unwrap().is_empty());
+    }
+}
