@@ -346,3 +346,39 @@ async fn a_grant_already_in_place_at_write_time_sends_nothing() {
         assert!(env.store.grants_of_run(report.run).unwrap().is_empty());
     }
 }
+
+/// The owner gives alice all libraries after the stale check: her share, read again before the
+/// write, is `All`, and an `All` share is never turned into a list: nothing is sent and she is
+/// skipped with that reason.
+#[tokio::test]
+async fn a_share_turned_all_before_its_write_is_left_alone() {
+    for family in FAMILIES {
+        let env = rereading_env(family).await;
+        let p = env.plan().await;
+        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
+        let owner_shares_all = |e: Progress| {
+            if matches!(e, Progress::Started { .. }) {
+                env.sandbox.with_world(|w| {
+                    let share = w
+                        .shares
+                        .values_mut()
+                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
+                        .unwrap();
+                    share.all_libraries = true;
+                });
+            }
+        };
+        env.sandbox.clear_requests();
+        let report = apply(&env.client, &env.store, &env.job(&p), owner_shares_all)
+            .await
+            .expect("apply");
+        let line = &report.accounts[0];
+        assert_eq!(line.result, AccountResult::Skipped, "{family}: {line:?}");
+        assert_eq!(
+            line.reason.as_deref(),
+            Some("already has all libraries on doodoo (nothing sent)")
+        );
+        assert!(env.writes().is_empty(), "{family}");
+        assert!(env.dest_share("alice").unwrap().all_libraries);
+    }
+}
