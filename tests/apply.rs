@@ -31,6 +31,9 @@ mod restrictions;
 #[path = "apply/mutants.rs"]
 mod mutants;
 
+#[path = "apply/mutants_lease.rs"]
+mod mutants_lease;
+
 struct Env {
     sandbox: Sandbox,
     client: PlexClient,
