@@ -7,6 +7,9 @@ use proptest::prelude::*;
 use sharesync::model::*;
 use sharesync::plan::{plan, Outcome, PlanError, PlanOptions};
 
+#[path = "plan/mutants.rs"]
+mod mutants;
+
 const SRC: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const DST: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
