@@ -139,3 +139,16 @@ fn ending_dead_leases_marks_their_runs_interrupted() {
         .collect();
     assert_eq!(left, [live], "the live lease stays");
 }
+
+/// A lease records where its pid means something, starting with this host's name (what
+/// `hostname` prints), so an admin can tell which machine holds a destination.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_lease_records_this_hosts_name() {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let host = &this_process().host;
+    assert!(
+        host.starts_with(&format!("{} (pid ns ", name.trim())),
+        "{host}"
+    );
+}
