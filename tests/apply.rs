@@ -44,6 +44,12 @@ mod undo;
 use checks::*;
 use support::{client_options, is_write, FAMILIES};
 
+#[path = "apply/mutants.rs"]
+mod mutants;
+
+#[path = "apply/mutants_lease.rs"]
+mod mutants_lease;
+
 struct Env {
     sandbox: Sandbox,
     client: PlexClient,

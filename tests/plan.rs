@@ -7,6 +7,8 @@ use proptest::prelude::*;
 use sharesync::model::*;
 use sharesync::plan::{plan, Outcome, PlanError, PlanOptions};
 
+#[path = "plan/mutants.rs"]
+mod mutants;
 #[path = "plan/properties.rs"]
 mod properties;
 #[path = "plan/restrictions.rs"]
@@ -414,4 +416,24 @@ fn plan_json_is_schema_1() {
     // A saved plan reads back and compares equal in what it changes.
     let back: sharesync::plan::Plan = serde_json::from_value(json).unwrap();
     assert!(p.differences(&back).is_empty());
+}
+
+/// Set the settings of account `a`'s share on the source (or the destination).
+fn set_settings(w: &mut World, on_source: bool, a: AccountId, settings: Option<SharingSettings>) {
+    let side = if on_source {
+        &mut w.state.source
+    } else {
+        &mut w.state.dest
+    };
+    side.shares.get_mut(&a).expect("share").settings = settings;
+}
+
+/// A child's filters: no sync, G/PG movies, TV-Y shows.
+fn kid_filters() -> SharingSettings {
+    SharingSettings {
+        allow_sync: false,
+        filter_movies: Some("contentRating=G%2CPG".into()),
+        filter_television: Some("contentRating=TV-Y".into()),
+        ..SharingSettings::default()
+    }
 }

@@ -3,24 +3,6 @@
 
 use super::*;
 
-fn set_settings(w: &mut World, on_source: bool, a: AccountId, settings: Option<SharingSettings>) {
-    let side = if on_source {
-        &mut w.state.source
-    } else {
-        &mut w.state.dest
-    };
-    side.shares.get_mut(&a).expect("share").settings = settings;
-}
-
-fn kid_filters() -> SharingSettings {
-    SharingSettings {
-        allow_sync: false,
-        filter_movies: Some("contentRating=G%2CPG".into()),
-        filter_television: Some("contentRating=TV-Y".into()),
-        ..SharingSettings::default()
-    }
-}
-
 #[test]
 fn new_share_carries_the_source_restrictions() {
     let mut w = World::new(MOVIES_TV, MOVIES_TV);
