@@ -3,6 +3,7 @@
 //! the simulated plex.tv over loopback HTTP and a real SQLite file.
 
 use super::*;
+use sharesync::sandbox::ShareRecord;
 
 /// The blast-radius limits decide whether writing starts: a fresh plan over one is refused
 /// before any write, with no run recorded and the lease let go; the same job allowed over the
@@ -47,6 +48,19 @@ fn one_grant_scenario() -> Scenario {
         .share("noodle", "alice", ["Movies", "TV Shows"])
         .share("doodoo", "alice", ["Movies"])
         .build()
+}
+
+/// The owner edits `account`'s destination share by hand, in the simulated plex.tv.
+fn edit_dest_share(env: &Env, account: &str, edit: impl FnOnce(&mut ShareRecord)) {
+    let (mid, id) = (env.mid(&env.dest), env.account(account));
+    env.sandbox.with_world(|w| {
+        let share = w
+            .shares
+            .values_mut()
+            .find(|s| s.machine_id == mid && s.account_id == Some(id))
+            .expect("a destination share");
+        edit(share);
+    });
 }
 
 /// An env on [`one_grant_scenario`] with a client that does not retry reads itself: a read
@@ -274,16 +288,10 @@ async fn a_grant_half_in_place_after_the_run_is_partial() {
     for family in FAMILIES {
         let env = env(scenario.clone(), family).await;
         let p = env.plan().await;
-        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
         let music = env.section("doodoo", "Music");
         let owner_revokes = |e: Progress| {
             if matches!(e, Progress::Verifying) {
-                env.sandbox.with_world(|w| {
-                    let share = w
-                        .shares
-                        .values_mut()
-                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
-                        .unwrap();
+                edit_dest_share(&env, "alice", |share| {
                     share.section_ids.remove(&music);
                 });
             }
@@ -318,16 +326,10 @@ async fn a_grant_already_in_place_at_write_time_sends_nothing() {
     for family in FAMILIES {
         let env = rereading_env(family).await;
         let p = env.plan().await;
-        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
         let tv = env.section("doodoo", "TV Shows");
         let other_admin = |e: Progress| {
             if matches!(e, Progress::Started { .. }) {
-                env.sandbox.with_world(|w| {
-                    let share = w
-                        .shares
-                        .values_mut()
-                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
-                        .unwrap();
+                edit_dest_share(&env, "alice", |share| {
                     share.section_ids.insert(tv);
                 });
             }
@@ -355,15 +357,9 @@ async fn a_share_turned_all_before_its_write_is_left_alone() {
     for family in FAMILIES {
         let env = rereading_env(family).await;
         let p = env.plan().await;
-        let (mid, alice) = (env.mid(&env.dest), env.account("alice"));
         let owner_shares_all = |e: Progress| {
             if matches!(e, Progress::Started { .. }) {
-                env.sandbox.with_world(|w| {
-                    let share = w
-                        .shares
-                        .values_mut()
-                        .find(|s| s.machine_id == mid && s.account_id == Some(alice))
-                        .unwrap();
+                edit_dest_share(&env, "alice", |share| {
                     share.all_libraries = true;
                 });
             }
