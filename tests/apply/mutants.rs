@@ -325,26 +325,15 @@ async fn a_grant_half_in_place_after_the_run_is_partial() {
 async fn a_grant_already_in_place_at_write_time_sends_nothing() {
     for family in FAMILIES {
         let env = rereading_env(family).await;
-        let p = env.plan().await;
         let tv = env.section("doodoo", "TV Shows");
-        let other_admin = |e: Progress| {
-            if matches!(e, Progress::Started { .. }) {
-                edit_dest_share(&env, "alice", |share| {
-                    share.section_ids.insert(tv);
-                });
-            }
-        };
-        env.sandbox.clear_requests();
-        let report = apply(&env.client, &env.store, &env.job(&p), other_admin)
-            .await
-            .expect("apply");
-        let line = &report.accounts[0];
-        assert_eq!(line.result, AccountResult::Skipped, "{family}: {line:?}");
-        assert_eq!(
-            line.reason.as_deref(),
-            Some("already has every planned library on doodoo (nothing sent)")
-        );
-        assert!(env.writes().is_empty(), "{family}");
+        let report = edited_before_its_write(
+            &env,
+            |share| {
+                share.section_ids.insert(tv);
+            },
+            "already has every planned library on doodoo (nothing sent)",
+        )
+        .await;
         assert!(env.store.grants_of_run(report.run).unwrap().is_empty());
     }
 }
@@ -356,25 +345,41 @@ async fn a_grant_already_in_place_at_write_time_sends_nothing() {
 async fn a_share_turned_all_before_its_write_is_left_alone() {
     for family in FAMILIES {
         let env = rereading_env(family).await;
-        let p = env.plan().await;
-        let owner_shares_all = |e: Progress| {
-            if matches!(e, Progress::Started { .. }) {
-                edit_dest_share(&env, "alice", |share| {
-                    share.all_libraries = true;
-                });
-            }
-        };
-        env.sandbox.clear_requests();
-        let report = apply(&env.client, &env.store, &env.job(&p), owner_shares_all)
-            .await
-            .expect("apply");
-        let line = &report.accounts[0];
-        assert_eq!(line.result, AccountResult::Skipped, "{family}: {line:?}");
-        assert_eq!(
-            line.reason.as_deref(),
-            Some("already has all libraries on doodoo (nothing sent)")
-        );
-        assert!(env.writes().is_empty(), "{family}");
+        edited_before_its_write(
+            &env,
+            |share| share.all_libraries = true,
+            "already has all libraries on doodoo (nothing sent)",
+        )
+        .await;
         assert!(env.dest_share("alice").unwrap().all_libraries);
     }
+}
+
+/// Apply the plan while alice's destination share is edited (by `edit`) as the run starts,
+/// after the stale check: she is skipped with `reason` and nothing is sent.
+async fn edited_before_its_write(
+    env: &Env,
+    edit: impl Fn(&mut ShareRecord) + Send + Sync,
+    reason: &str,
+) -> RunReport {
+    let p = env.plan().await;
+    let someone_edits = |e: Progress| {
+        if matches!(e, Progress::Started { .. }) {
+            edit_dest_share(env, "alice", &edit);
+        }
+    };
+    env.sandbox.clear_requests();
+    let report = apply(&env.client, &env.store, &env.job(&p), someone_edits)
+        .await
+        .expect("apply");
+    let line = &report.accounts[0];
+    assert_eq!(
+        line.result,
+        AccountResult::Skipped,
+        "{}: {line:?}",
+        env.family
+    );
+    assert_eq!(line.reason.as_deref(), Some(reason));
+    assert!(env.writes().is_empty(), "{}", env.family);
+    report
 }
