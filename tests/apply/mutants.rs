@@ -383,3 +383,53 @@ async fn edited_before_its_write(
     assert!(env.writes().is_empty(), "{}", env.family);
     report
 }
+
+/// Undo removes only what the run added and has not undone yet. alice's write fails, and the
+/// owner then grants her those libraries by hand: the run did not add them, so its undo leaves
+/// them. In a second run that did add them, once undone and granted again by hand, undoing the
+/// same run again leaves them too.
+#[tokio::test]
+async fn undo_leaves_what_the_run_failed_to_add_or_already_undid() {
+    for family in FAMILIES {
+        for write_fails in [true, false] {
+            let env = env(small_scenario(), family).await;
+            let alice_share = env
+                .sandbox
+                .world()
+                .share_for(&env.mid(&env.dest), env.account("alice"))
+                .unwrap()
+                .id;
+            if write_fails {
+                env.sandbox.inject(Fault::new(
+                    FaultTarget::PathContains(format!("shared_servers/{alice_share}")),
+                    FaultKind::ServerError(400),
+                    1000,
+                ));
+            }
+            let (_, report) = env.plan_and_apply().await;
+            env.sandbox.clear_faults();
+            let alices: BTreeSet<u64> = env
+                .store
+                .grants_of_run(report.run)
+                .unwrap()
+                .iter()
+                .filter(|g| g.account_name == "alice")
+                .map(|g| g.library_id.0)
+                .collect();
+            assert!(!alices.is_empty(), "{family}");
+            if !write_fails {
+                let mut job = UndoJob::new(report.run, &env.limits, &env.trigger);
+                job.retry = RetryPolicy::fast();
+                undo(&env.client, &env.store, &job, |_| {}).await.unwrap();
+            }
+            edit_dest_share(&env, "alice", |share| share.section_ids.extend(&alices));
+            let preview = plan_undo(&env.client, &env.store, report.run)
+                .await
+                .unwrap();
+            assert!(
+                preview.accounts.iter().all(|a| a.name != "alice"),
+                "{family}, write fails {write_fails}: the run's undo leaves alice's libraries: {preview:?}"
+            );
+        }
+    }
+}
