@@ -18,10 +18,9 @@ use crate::plan::{plan, Plan, PlanOptions};
 use crate::plex::PlexClient;
 use crate::store::{NewRun, RunKind, Store, Trigger};
 
-/// Everything [`apply`] needs besides the client and the store (a front end fills in an
-/// `ApplyRequest` for the `Runner` instead).
-#[derive(Debug, Clone)]
-pub struct ApplyJob<'a> {
+/// An approved plan to apply, and where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyRequest<'a> {
     /// The configured pair's name (recorded with the run).
     pub pair: &'a str,
     /// The source server.
@@ -32,19 +31,27 @@ pub struct ApplyJob<'a> {
     pub approved: &'a Plan,
     /// The options it was planned with.
     pub options: &'a PlanOptions,
-    /// Blast-radius limits, write rate and lease timing.
-    pub limits: &'a Limits,
     /// Who started the run (recorded with it).
     pub trigger: &'a Trigger,
+    /// Go over the blast-radius limits (the admin saw the numbers and chose to). Off: a plan
+    /// over a limit is refused with [`ApplyError::OverLimit`].
+    pub allow_over_limits: bool,
+}
+
+/// Everything [`apply`] needs: the request, and how the run writes (a front end fills in an
+/// [`ApplyRequest`] for the `Runner` instead).
+#[derive(Debug, Clone)]
+pub struct ApplyJob<'a> {
+    /// What to apply, from where to where, for whom.
+    pub request: ApplyRequest<'a>,
+    /// Blast-radius limits, write rate and lease timing.
+    pub limits: &'a Limits,
     /// How failed writes are retried.
     pub retry: RetryPolicy,
     /// Accounts written between two heartbeats of the run's record.
     pub batch_size: usize,
     /// A limiter shared with other runs on the same client; `None`: one for this run.
     pub limiter: Option<&'a WriteLimiter>,
-    /// Go over the blast-radius limits (`--allow-large`, a Discord Confirm that named the
-    /// numbers). Off: a plan over a limit is refused with [`ApplyError::OverLimit`].
-    pub allow_over_limits: bool,
     /// The destination's lease, taken by the front end before it answered the admin; `None`:
     /// [`apply`] takes it first thing (and answers [`ApplyError::Busy`] when it is held).
     pub lease: Option<&'a DestLease>,
@@ -63,17 +70,19 @@ impl<'a> ApplyJob<'a> {
         trigger: &'a Trigger,
     ) -> Self {
         ApplyJob {
-            pair,
-            source,
-            dest,
-            approved,
-            options,
+            request: ApplyRequest {
+                pair,
+                source,
+                dest,
+                approved,
+                options,
+                trigger,
+                allow_over_limits: false,
+            },
             limits,
-            trigger,
             retry: RetryPolicy::default(),
             batch_size: DEFAULT_BATCH_SIZE,
             limiter: None,
-            allow_over_limits: false,
             lease: None,
         }
     }
@@ -94,15 +103,15 @@ pub async fn apply(
         job.lease,
         &mut own_lease,
         store,
-        job.dest,
-        job.trigger,
+        job.request.dest,
+        job.request.trigger,
         job.limits,
     )?;
     let requests_before = client.request_count();
     progress(Progress::Reading);
     let read_started = Instant::now();
     let fresh = client
-        .read_sharing(job.source, job.dest)
+        .read_sharing(job.request.source, job.request.dest)
         .await
         .map_err(read_error)?;
     // An unattended apply (a saved plan from cron, a Confirm pressed hours later) is held to
@@ -110,15 +119,15 @@ pub async fn apply(
     if let Some(wrong) = ReadLooksWrong::against(store, &fresh)? {
         return Err(wrong.into());
     }
-    let fresh_plan = plan(&fresh, job.options)?;
-    let differences = fresh_plan.differences(job.approved);
+    let fresh_plan = plan(&fresh, job.request.options)?;
+    let differences = fresh_plan.differences(job.request.approved);
     if !differences.is_empty() {
         return Err(ApplyError::Stale {
             differences,
             fresh_plan: Box::new(fresh_plan),
         });
     }
-    if !job.allow_over_limits {
+    if !job.request.allow_over_limits {
         check_limits(&fresh_plan, source_accounts(&fresh), job.limits)?;
     }
     settle_interrupted(store, &fresh.dest)?;
@@ -129,10 +138,10 @@ pub async fn apply(
     let run = lease.start_run(&NewRun {
         kind: RunKind::Apply,
         undo_of: None,
-        pair: job.pair,
-        source: job.source,
-        dest: job.dest,
-        trigger: job.trigger,
+        pair: job.request.pair,
+        source: job.request.source,
+        dest: job.request.dest,
+        trigger: job.request.trigger,
     })?;
     let first = Snapshot {
         sharing: fresh.dest,
@@ -141,7 +150,7 @@ pub async fn apply(
     let settings = RunSettings {
         run,
         kind: RunKind::Apply,
-        dest: job.dest,
+        dest: job.request.dest,
         limits: job.limits,
         retry: &job.retry,
         batch_size: job.batch_size,

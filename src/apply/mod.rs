@@ -65,11 +65,11 @@ mod undo;
 mod view;
 
 pub use error::ApplyError;
-pub use job::{apply, ApplyJob};
+pub use job::{apply, ApplyJob, ApplyRequest};
 pub use limiter::WriteLimiter;
 pub use lock::{end_dead_leases, holder_is_dead, this_process, Busy, DestLease, LeaseSettings};
 pub use report::{AccountReport, Progress, RunReport, UndoAccount, UndoAction, UndoPlan};
 pub use retry::{Backoff, RetryPolicy};
 pub use run::DEFAULT_BATCH_SIZE;
-pub use runner::{Applied, ApplyRequest, PendingUndo, Runner};
+pub use runner::{Applied, PendingUndo, Runner};
 pub use undo::{plan_undo, undo, UndoJob};

@@ -8,7 +8,7 @@
 //! [`ApplyError`] for its people.
 
 use super::error::ApplyError;
-use super::job::{apply, ApplyJob};
+use super::job::{apply, ApplyJob, ApplyRequest};
 use super::limiter::WriteLimiter;
 use super::lock::{holder_is_dead, Busy, DestLease, LeaseSettings};
 use super::report::{Progress, RunReport, UndoPlan};
@@ -17,7 +17,6 @@ use super::run::DEFAULT_BATCH_SIZE;
 use super::undo::{plan_undo, undo, UndoJob};
 use crate::config::Limits;
 use crate::model::ServerRef;
-use crate::plan::{Plan, PlanOptions};
 use crate::plex::PlexClient;
 use crate::store::{RunId, Store, Trigger};
 
@@ -29,26 +28,6 @@ pub struct Runner<'a> {
     limiter: Option<&'a WriteLimiter>,
     retry: RetryPolicy,
     batch_size: usize,
-}
-
-/// An approved plan to apply, and where it came from.
-#[derive(Debug, Clone, Copy)]
-pub struct ApplyRequest<'a> {
-    /// The configured pair's name (recorded with the run).
-    pub pair: &'a str,
-    /// The source server.
-    pub source: &'a ServerRef,
-    /// The destination server (the one written to).
-    pub dest: &'a ServerRef,
-    /// The plan an admin approved (or a saved plan JSON).
-    pub approved: &'a Plan,
-    /// The options it was planned with.
-    pub options: &'a PlanOptions,
-    /// Who started the run (recorded with it).
-    pub trigger: &'a Trigger,
-    /// Go over the blast-radius limits (the admin saw the numbers and chose to). Off: a plan
-    /// over a limit is refused with [`ApplyError::OverLimit`].
-    pub allow_over_limits: bool,
 }
 
 /// What an apply came to, when it did not fail.
@@ -140,17 +119,11 @@ impl<'a> Runner<'a> {
             return Ok(Applied::NothingToApply);
         }
         let job = ApplyJob {
-            pair: request.pair,
-            source: request.source,
-            dest: request.dest,
-            approved: request.approved,
-            options: request.options,
+            request: *request,
             limits: self.limits,
-            trigger: request.trigger,
             retry: self.retry.clone(),
             batch_size: self.batch_size,
             limiter: self.limiter,
-            allow_over_limits: request.allow_over_limits,
             lease,
         };
         apply(client, self.store, &job, progress)

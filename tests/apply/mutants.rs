@@ -28,7 +28,7 @@ async fn an_apply_over_a_limit_writes_nothing_unless_allowed() {
     );
 
     let mut job = env.job(&p);
-    job.allow_over_limits = true;
+    job.request.allow_over_limits = true;
     let report = apply(&env.client, &env.store, &job, |_| {})
         .await
         .expect("allowed over the limits");
